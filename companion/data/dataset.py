@@ -51,6 +51,12 @@ class Dataset:
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "classes", classes)
 
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(name={self.name!r}, images={self.images.dtype}{list(self.images.shape)}, "
+            f"labels={self.labels.dtype}{list(self.labels.shape)}, classes={self.classes!r})"
+        )
+
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
