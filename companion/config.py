@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from typing import TypeVar
 
+__all__ = ["PROFILES", "pick", "profile"]
+
 T = TypeVar("T")
 
 PROFILES = ("quick", "cpu", "gpu")

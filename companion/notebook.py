@@ -14,6 +14,8 @@ from typing import Any
 from companion import __version__
 from companion.config import profile
 
+__all__ = ["environment_stamp", "glue"]
+
 STAMPED_PACKAGES = ("jax", "jaxlib", "flax", "optax")
 
 
