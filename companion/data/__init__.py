@@ -1,5 +1,28 @@
-"""Datasets: download, verify, cache and parse; image folders; batching."""
+"""Datasets: download, verify, cache and parse; image folders; batching.
 
+``load`` reads MNIST, Fashion-MNIST and CIFAR-10 from local copies or verified downloads,
+``load_image_folder`` reads ``<class>/<image>`` trees from folders and zips, and ``batches`` and
+``to_float`` feed them to a model.
+"""
+
+from companion.data.batching import batches, to_float
 from companion.data.dataset import Dataset
+from companion.data.errors import ChecksumError, DatasetNotFoundError, DownloadError, UnsafeArchiveError
+from companion.data.folder import load_image_folder
+from companion.data.load import load
+from companion.data.sources import DATASETS, DatasetInfo, info
 
-__all__ = ["Dataset"]
+__all__ = [
+    "DATASETS",
+    "ChecksumError",
+    "Dataset",
+    "DatasetInfo",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "UnsafeArchiveError",
+    "batches",
+    "info",
+    "load",
+    "load_image_folder",
+    "to_float",
+]
