@@ -1,0 +1,32 @@
+"""JIT-compiled training and evaluation: ``fit``, ``evaluate``, metrics and checkpoints."""
+
+from companion.train.checkpoint import checkpoint_exists, restore_checkpoint, save_checkpoint
+from companion.train.evaluate import evaluate, predict
+from companion.train.fit import fit
+from companion.train.history import History
+from companion.train.inputs import batch_to_float
+from companion.train.metrics import (
+    accuracy,
+    confusion_matrix,
+    precision_recall_f1,
+    top_k_accuracy,
+)
+from companion.train.model_state import parameter_count
+from companion.train.steps import cross_entropy
+
+__all__ = [
+    "History",
+    "accuracy",
+    "batch_to_float",
+    "checkpoint_exists",
+    "confusion_matrix",
+    "cross_entropy",
+    "evaluate",
+    "fit",
+    "parameter_count",
+    "precision_recall_f1",
+    "predict",
+    "restore_checkpoint",
+    "save_checkpoint",
+    "top_k_accuracy",
+]
