@@ -11,12 +11,32 @@ Example:
     PASS: softmax (14 cases)
 """
 
+from companion.check.dense import (
+    dense_forward,
+    dense_params,
+    neuron,
+    sigmoid_grad,
+    two_layer_backward,
+)
 from companion.check.harness import Case, CheckResult, Diagnosis, describe, run_check
+from companion.check.optim import adam_step, adamw_step, momentum_step, sgd_step
+from companion.check.shapes import cnn_params, flatten_size
 
 __all__ = [
     "Case",
     "CheckResult",
     "Diagnosis",
+    "adam_step",
+    "adamw_step",
+    "cnn_params",
+    "dense_forward",
+    "dense_params",
     "describe",
+    "flatten_size",
+    "momentum_step",
+    "neuron",
     "run_check",
+    "sgd_step",
+    "sigmoid_grad",
+    "two_layer_backward",
 ]
