@@ -4,6 +4,8 @@
 
 1. the ``data_dir`` argument;
 2. ``$COMPANION_DATA_DIR``;
+   (a relative path is also tried against the parents of the current directory, so that
+   ``../shared/datasets``, meant relative to the repository root, works in ``book/<part>/``);
 3. the user cache, ``$XDG_CACHE_HOME/companion`` or ``~/.cache/companion``;
 4. ``/usr/share/datasets``, where Debian's dataset packages install their files;
 5. only then the canonical mirrors, unless ``download=False`` or ``$COMPANION_OFFLINE`` is set.
@@ -29,6 +31,7 @@ __all__ = [
     "candidate_folders",
     "info",
     "offline",
+    "resolve_relative",
     "search_roots",
 ]
 
@@ -258,10 +261,37 @@ def search_roots(data_dir: str | os.PathLike | None = None) -> list[tuple[str, p
         roots.append(("data_dir argument", pathlib.Path(data_dir).expanduser()))
     env = os.environ.get(DATA_DIR_VARIABLE, "").strip()
     if env:
-        roots.append((f"${DATA_DIR_VARIABLE}", pathlib.Path(env).expanduser()))
+        roots.append((f"${DATA_DIR_VARIABLE}", resolve_relative(env)))
     roots.append(("user cache", cache_root()))
     roots.append(("Debian datasets", SYSTEM_DATA_ROOT))
     return roots
+
+
+def resolve_relative(path: str | os.PathLike) -> pathlib.Path:
+    """Resolve a relative folder against the current directory, then against its parents.
+
+    ``COMPANION_DATA_DIR=../shared/datasets`` is written relative to the repository root, but
+    notebooks run in ``book/<part>/``; looking upwards finds the folder from there too.
+
+    Args:
+        path: a folder, absolute or relative.
+
+    Returns:
+        ``path`` itself when it is absolute or exists relative to the current directory; else
+        the first existing ``parent / path`` for the parents of the current directory; else
+        ``path`` unchanged.
+
+    Example:
+        >>> resolve_relative("/data")
+        PosixPath('/data')
+    """
+    path = pathlib.Path(path).expanduser()
+    if path.is_absolute() or path.is_dir():
+        return path
+    for parent in pathlib.Path.cwd().parents:
+        if (parent / path).is_dir():
+            return parent / path
+    return path
 
 
 def candidate_folders(dataset: DatasetInfo, root: pathlib.Path) -> list[pathlib.Path]:
