@@ -12,7 +12,7 @@ Example:
 """
 
 from companion.check.dense import (
-    dense_forward,
+    dense_layer,
     dense_params,
     neuron,
     sigmoid_grad,
@@ -29,7 +29,7 @@ __all__ = [
     "adam_step",
     "adamw_step",
     "cnn_params",
-    "dense_forward",
+    "dense_layer",
     "dense_params",
     "describe",
     "flatten_size",

@@ -1,7 +1,7 @@
 """Checkers for the exercises on neurons, dense layers and backpropagation.
 
 Chapters "Deep learning and image recognition" (:func:`dense_params`, :func:`neuron`) and
-"Neurons, activations and backpropagation" (:func:`dense_forward`, :func:`sigmoid_grad`,
+"Neurons, activations and backpropagation" (:func:`dense_layer`, :func:`sigmoid_grad`,
 :func:`two_layer_backward`). The references are in :mod:`companion.formulas.dense` and
 :mod:`companion.formulas.activations`.
 
@@ -23,7 +23,7 @@ import numpy as np
 from companion.check.harness import Case, CheckResult, Diagnosis, run_check
 from companion.formulas import activations, dense
 
-__all__ = ["dense_forward", "dense_params", "neuron", "sigmoid_grad", "two_layer_backward"]
+__all__ = ["dense_layer", "dense_params", "neuron", "sigmoid_grad", "two_layer_backward"]
 
 _IMAGE_224 = 224 * 224 * 3
 _IMAGE_28 = 28 * 28
@@ -55,7 +55,7 @@ def dense_params(fn: Callable) -> CheckResult:
         True
     """
     cases = [
-        Case((2, 3), {"bias": True}, note="a tiny layer"),
+        Case((3, 2), {"bias": True}, note="a tiny layer"),
         Case((_IMAGE_28, 10), {"bias": True}, note="an MNIST image to 10 classes"),
         Case((10, 10), {"bias": False}, note="no bias"),
         Case((_IMAGE_224, 1000), {"bias": True}, note="a 224x224x3 image to 1000 neurons"),
@@ -129,7 +129,7 @@ def neuron(fn: Callable) -> CheckResult:
 # ----------------------------------------------------------------------------- dense layer
 
 
-def dense_forward(fn: Callable) -> CheckResult:
+def dense_layer(fn: Callable) -> CheckResult:
     """Check ``fn(x, w, b) -> y``, a dense layer on a batch: ``x @ w + b``.
 
     ``x`` has shape ``(N, D)``, ``w`` shape ``(D, M)``, ``b`` shape ``(M,)``; the result has shape
@@ -143,8 +143,8 @@ def dense_forward(fn: Callable) -> CheckResult:
         The :class:`CheckResult`; the report is printed.
 
     Example:
-        >>> dense_forward(lambda x, w, b: x @ w + b).passed
-        PASS: dense_forward (5 cases)
+        >>> dense_layer(lambda x, w, b: x @ w + b).passed
+        PASS: dense_layer (5 cases)
         True
     """
     cases = [
@@ -168,7 +168,7 @@ def dense_forward(fn: Callable) -> CheckResult:
         Diagnosis("you summed over the batch: keep one row of outputs per example",
                   applies=lambda case, got, expected: np.shape(got) == np.shape(expected)[1:]),
     ]
-    return run_check("dense_forward", fn, dense.dense, cases, diagnoses=wrong,
+    return run_check("dense_layer", fn, dense.dense_layer, cases, diagnoses=wrong,
                      arg_names=("x", "w", "b"))
 
 
@@ -201,7 +201,7 @@ def sigmoid_grad(fn: Callable) -> CheckResult:
         True
     """
     cases = [
-        Case((jnp.array([0.0]),), note="z = 0"),
+        Case((jnp.array([0.0, 1.0]),), note="z = 0 and z = 1"),
         Case((jnp.array([-2.0, -0.5, 0.5, 2.0]),), note="small values"),
         Case((_normal(0, 3, 4) * 3,), note="a matrix"),
         Case((jnp.array([-100.0, -30.0, 30.0, 100.0]),), note="large |z|"),
@@ -261,9 +261,17 @@ _BACKWARD_MISTAKES = [
 ]
 
 
-def _pick(fn: Callable, name: str) -> Callable:
+def _pick(fn: Callable, name: str, cache: dict | None = None) -> Callable:
+    """Call ``fn`` on a case's arrays and return one gradient; ``cache`` reuses earlier calls."""
+
     def one_gradient(x, y, w1, b1, w2, b2):
-        grads = fn({"w1": w1, "b1": b1, "w2": w2, "b2": b2}, x, y)
+        key = (id(fn), id(x))
+        if cache is not None and key in cache:
+            grads = cache[key]
+        else:
+            grads = fn({"w1": w1, "b1": b1, "w2": w2, "b2": b2}, x, y)
+            if cache is not None:
+                cache[key] = grads
         if not isinstance(grads, dict) or set(grads) != set(_GRAD_ORDER):
             got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
             raise TypeError(f"return a dict with the keys w1, b1, w2, b2; got {got}")
@@ -304,12 +312,11 @@ def two_layer_backward(fn: Callable) -> CheckResult:
                 zip(keys, [(n, d), (n, m), (d, h), (h,), (h, m), (m,)], strict=True)]
         cases.append(Case(tuple(args), note=note))
     arg_names = ("x", "y", "w1", "b1", "w2", "b2")
+    cache: dict = {}  # each function runs once per case, not once per gradient
+    reference_fn = dense.two_layer_backward
     for name in _GRAD_ORDER:
-        reference = _pick(lambda p, x, y: dense.two_layer_backward(p, x, y), name)
-        if callable(fn):
-            candidate = _pick(fn, name)
-        else:
-            candidate = fn
+        reference = _pick(reference_fn, name, cache)
+        candidate = _pick(fn, name, cache) if callable(fn) else fn
         diagnoses = [Diagnosis(cause, variant=_pick(_wrong_backward(**flags), name))
                      for cause, flags in _BACKWARD_MISTAKES]
         result = run_check(f"two_layer_backward, gradient {name!r}", candidate, reference, cases,

@@ -26,7 +26,7 @@ from companion.formulas.activations import (
     tanh_grad,
 )
 from companion.formulas.dense import (
-    dense,
+    dense_layer,
     dense_params,
     two_layer_backward,
     two_layer_forward,
@@ -65,7 +65,7 @@ __all__ = [
     "conv_params",
     "conv_transpose_output_size",
     "cosine_schedule",
-    "dense",
+    "dense_layer",
     "dense_params",
     "gelu",
     "gelu_grad",

@@ -29,7 +29,7 @@ from companion.formulas._validate import as_float_array, as_int
 
 __all__ = [
     "ACTIVATIONS",
-    "dense",
+    "dense_layer",
     "dense_params",
     "two_layer_backward",
     "two_layer_forward",
@@ -70,7 +70,7 @@ def dense_params(n_in: int, n_out: int, *, bias: bool = True) -> int:
     return n_in * n_out + (n_out if bias else 0)
 
 
-def dense(x: jax.Array, w: jax.Array, b: jax.Array | None = None) -> jax.Array:
+def dense_layer(x: jax.Array, w: jax.Array, b: jax.Array | None = None) -> jax.Array:
     r"""A dense layer as one matrix product, :math:`Y = X W + b`.
 
     .. math::
@@ -90,7 +90,7 @@ def dense(x: jax.Array, w: jax.Array, b: jax.Array | None = None) -> jax.Array:
         Outputs, shape ``(N, M)`` (or ``(M,)``).
 
     Example:
-        >>> dense(jnp.array([[1.0, 2.0]]), jnp.array([[1.0], [1.0]]), jnp.array([0.5]))
+        >>> dense_layer(jnp.array([[1.0, 2.0]]), jnp.array([[1.0], [1.0]]), jnp.array([0.5]))
         Array([[3.5]], dtype=float32)
     """
     x = as_float_array("x", x, ndim=(1, 2))
@@ -158,8 +158,8 @@ def two_layer_forward(
     """
     p, x, _ = _check_network(params, x, None, activation)
     f, _ = ACTIVATIONS[activation]
-    h = f(dense(x, p["w1"], p["b1"]))
-    return dense(h, p["w2"], p["b2"])
+    h = f(dense_layer(x, p["w1"], p["b1"]))
+    return dense_layer(h, p["w2"], p["b2"])
 
 
 def two_layer_loss(
@@ -227,9 +227,9 @@ def two_layer_backward(
     p, x, y = _check_network(params, x, y, activation)
     f, f_prime = ACTIVATIONS[activation]
     # forward pass, keeping what the backward pass needs
-    z1 = dense(x, p["w1"], p["b1"])
+    z1 = dense_layer(x, p["w1"], p["b1"])
     h = f(z1)
-    y_hat = dense(h, p["w2"], p["b2"])
+    y_hat = dense_layer(h, p["w2"], p["b2"])
     # backward pass: from the loss back to the first layer
     delta2 = 2 * (y_hat - y) / y_hat.size
     grad_w2 = h.T @ delta2

@@ -31,9 +31,9 @@ def test_dense_params_matches_flax(n_in, n_out, bias):
 def test_dense_matches_flax_linear(key, shape):
     layer = nnx.Linear(4, 3, rngs=nnx.Rngs(0))
     x = jax.random.normal(key, shape)
-    got = d.dense(x, layer.kernel[...], layer.bias[...])
+    got = d.dense_layer(x, layer.kernel[...], layer.bias[...])
     np.testing.assert_allclose(got, layer(x), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(d.dense(x, layer.kernel[...]), x @ layer.kernel[...], rtol=1e-6)
+    np.testing.assert_allclose(d.dense_layer(x, layer.kernel[...]), x @ layer.kernel[...], rtol=1e-6)
 
 
 @pytest.mark.parametrize("activation", sorted(d.ACTIVATIONS))
@@ -70,10 +70,10 @@ def test_backward_is_jittable(key):
 @pytest.mark.parametrize(
     ("call", "error", "words"),
     [
-        (lambda p, x, y: d.dense(x, jnp.ones((5, 2))), ValueError, ["w", "(5, 2)", "4"]),
-        (lambda p, x, y: d.dense(x, p["w1"], jnp.ones(2)), ValueError, ["b", "(5,)", "(2,)"]),
-        (lambda p, x, y: d.dense(x[None], p["w1"]), ValueError, ["x", "(1, 6, 4)"]),
-        (lambda p, x, y: d.dense(x, np.array([["a"]])), TypeError, ["w"]),
+        (lambda p, x, y: d.dense_layer(x, jnp.ones((5, 2))), ValueError, ["w", "(5, 2)", "4"]),
+        (lambda p, x, y: d.dense_layer(x, p["w1"], jnp.ones(2)), ValueError, ["b", "(5,)", "(2,)"]),
+        (lambda p, x, y: d.dense_layer(x[None], p["w1"]), ValueError, ["x", "(1, 6, 4)"]),
+        (lambda p, x, y: d.dense_layer(x, np.array([["a"]])), TypeError, ["w"]),
         (lambda p, x, y: d.two_layer_loss({"w1": p["w1"]}, x, y), TypeError, ["params", "b1"]),
         (lambda p, x, y: d.two_layer_loss({**p, "b1": jnp.ones(2)}, x, y), ValueError,
          ["params['b1']", "(5,)", "(2,)"]),
