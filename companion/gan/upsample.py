@@ -1,0 +1,197 @@
+"""Upsampling layers for generators, fast on XLA's CPU backend.
+
+A DCGAN generator doubles its feature maps with 4 x 4 transposed convolutions of stride 2.
+XLA's CPU backend computes ``lax.conv_transpose`` (and above all its gradients) as a generic
+convolution over a zero-dilated input, which is slow. This module offers three layers:
+
+* :class:`PhaseConvTranspose` computes **exactly** ``nnx.ConvTranspose(C_in, C_out, (4, 4),
+  strides=(2, 2), padding="SAME")`` (and PyTorch's ``ConvTranspose2d(C_in, C_out, 4, 2, 1)`` with
+  the kernel flipped) by its phase decomposition: every output pixel ``(2m + a, 2n + b)`` is a
+  2 x 2 convolution of the input whose taps depend only on the phase ``(a, b)``. One matrix
+  product of the input's 2 x 2 patches with a ``(4 C_in, 4 C_out)`` matrix yields all four phases;
+  :func:`pixel_shuffle` interleaves them. It holds its kernel under the name and shape of
+  ``nnx.ConvTranspose`` (``(4, 4, C_in, C_out)``), so weights move between the two unchanged.
+* :class:`ResizeConv` is nearest-neighbour upsampling followed by a 3 x 3 convolution
+  (Odena et al., 2016): a different function, free of checkerboard artefacts by construction.
+* :func:`pixel_shuffle` (Shi et al., 2016) rearranges ``r * r`` channel groups into an ``r``
+  times larger image; a convolution followed by it is a sub-pixel convolution.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from companion.nn import Conv2D, extract_patches
+
+KERNEL = 4  # the transposed convolution's kernel side
+STRIDE = 2  # ... and its stride: the upsampling factor
+PHASES = STRIDE * STRIDE
+PATCH = KERNEL // STRIDE  # each phase is a 2 x 2 convolution
+RESIZE_KERNEL = 3
+IMAGE_RANK = 4
+DEFAULT_KERNEL_INIT = nnx.initializers.lecun_normal()  # nnx.ConvTranspose's defaults
+DEFAULT_BIAS_INIT = nnx.initializers.zeros_init()
+# For phase a (output row 2m + a), the 2 x 2 patch of the input padded by one pixel starts at
+# padded row m + a; its rows d = 0, 1 meet the kernel rows _TAPS[a][d] of nnx.ConvTranspose.
+_TAPS = ((0, 2), (1, 3))
+
+
+def _check(x: jax.Array, channels: int, name: str) -> None:
+    if not isinstance(x, jax.Array | jnp.ndarray) or x.ndim != IMAGE_RANK:
+        raise ValueError(f"{name} expects x of shape (N, H, W, C); got shape {tuple(jnp.shape(x))}")
+    if x.shape[-1] != channels:
+        raise ValueError(
+            f"{name} expects x with {channels} channels (N, H, W, {channels}); got shape {tuple(x.shape)}"
+        )
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise TypeError(f"{name} expects floating-point x; got dtype {x.dtype}")
+
+
+def pixel_shuffle(x: jax.Array, factor: int) -> jax.Array:
+    """Rearrange channel groups into space: ``(N, H, W, r * r * C)`` to ``(N, r H, r W, C)``.
+
+    Channel ``(a * r + b) * C + c`` of input pixel ``(m, n)`` becomes channel ``c`` of output pixel
+    ``(r m + a, r n + b)`` (TensorFlow's ``depth_to_space``).
+
+    Args:
+        x: images, shape ``(N, H, W, r * r * C)``.
+        factor: the upsampling factor ``r``.
+
+    Returns:
+        Images of shape ``(N, r * H, r * W, C)``.
+
+    Example:
+        >>> pixel_shuffle(jnp.zeros((2, 7, 7, 64)), 2).shape
+        (2, 14, 14, 16)
+    """
+    if not isinstance(factor, int) or factor < 1:
+        raise ValueError(f"factor must be an int >= 1; got {factor!r}")
+    if jnp.ndim(x) != IMAGE_RANK or x.shape[-1] % (factor * factor):
+        raise ValueError(
+            f"pixel_shuffle expects x of shape (N, H, W, C) with C divisible by factor**2 = "
+            f"{factor * factor}; got shape {tuple(jnp.shape(x))}"
+        )
+    n, height, width, channels = x.shape
+    c = channels // (factor * factor)
+    x = x.reshape(n, height, width, factor, factor, c).transpose(0, 1, 3, 2, 4, 5)
+    return x.reshape(n, height * factor, width * factor, c)
+
+
+def phase_kernel(kernel: jax.Array) -> jax.Array:
+    """Rearrange a 4 x 4 transposed-convolution kernel into the phase matrix.
+
+    Args:
+        kernel: ``nnx.ConvTranspose`` kernel, shape ``(4, 4, C_in, C_out)``.
+
+    Returns:
+        Shape ``(4 * C_in, 4, C_out)``: for each phase ``(a, b)`` (index ``2 a + b``), the 2 x 2
+        kernel that maps a patch of the padded input (rows in the order of
+        ``companion.nn.extract_patches``) to the output pixels of that phase.
+
+    Example:
+        >>> phase_kernel(jnp.zeros((4, 4, 8, 3))).shape
+        (32, 4, 3)
+    """
+    if jnp.ndim(kernel) != IMAGE_RANK or kernel.shape[:2] != (KERNEL, KERNEL):
+        raise ValueError(f"kernel must have shape ({KERNEL}, {KERNEL}, C_in, C_out); got {jnp.shape(kernel)}")
+    columns = []
+    for a in range(STRIDE):
+        for b in range(STRIDE):
+            rows = kernel[jnp.array(_TAPS[a])][:, jnp.array(_TAPS[b])]  # (2, 2, C_in, C_out)
+            columns.append(rows.reshape(-1, kernel.shape[-1]))
+    return jnp.stack(columns, axis=1)
+
+
+def conv_transpose_phase(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """Stride-2, 4 x 4, SAME transposed convolution computed by phase decomposition.
+
+    Equal (up to float rounding) to ``jax.lax.conv_transpose(x, kernel, (2, 2), "SAME")``, i.e.
+    to ``nnx.ConvTranspose`` with these settings, and to PyTorch's ``conv_transpose2d(...,
+    stride=2, padding=1)`` with the kernel flipped in both spatial axes.
+
+    Args:
+        x: images, shape ``(N, H, W, C_in)``.
+        kernel: shape ``(4, 4, C_in, C_out)``.
+
+    Returns:
+        Shape ``(N, 2 H, 2 W, C_out)``.
+
+    Example:
+        >>> conv_transpose_phase(jnp.ones((2, 7, 7, 8)), jnp.ones((4, 4, 8, 3))).shape
+        (2, 14, 14, 3)
+    """
+    n, height, width, c_in = x.shape
+    c_out = kernel.shape[-1]
+    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    patches = extract_patches(padded, (PATCH, PATCH))  # (N, H + 1, W + 1, 4 C_in)
+    y = patches @ phase_kernel(kernel).reshape(PATCH * PATCH * c_in, PHASES * c_out)
+    y = y.reshape(n, height + 1, width + 1, PHASES, c_out)
+    phases = [y[:, a : a + height, b : b + width, STRIDE * a + b] for a in range(STRIDE) for b in range(STRIDE)]
+    return pixel_shuffle(jnp.concatenate(phases, axis=-1), STRIDE)
+
+
+class PhaseConvTranspose(nnx.Module):
+    """Exact, fast ``nnx.ConvTranspose(C_in, C_out, (4, 4), strides=(2, 2), padding="SAME")``.
+
+    The output doubles the height and width. Parameters: ``kernel`` ``(4, 4, C_in, C_out)`` and
+    ``bias`` ``(C_out,)``, as in ``nnx.ConvTranspose``.
+
+    Args:
+        in_features: input channels ``C_in``.
+        out_features: output channels ``C_out``.
+        use_bias: add a learned bias per output channel.
+        kernel_init: initializer of the kernel.
+        bias_init: initializer of the bias.
+        rngs: the random streams; the kernel draws from ``rngs.params()``.
+
+    Example:
+        >>> up = PhaseConvTranspose(128, 64, rngs=nnx.Rngs(0))
+        >>> up(jnp.ones((2, 7, 7, 128))).shape
+        (2, 14, 14, 64)
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, *, use_bias: bool = True,
+        kernel_init=DEFAULT_KERNEL_INIT, bias_init=DEFAULT_BIAS_INIT, rngs: nnx.Rngs,
+    ) -> None:
+        self.in_features, self.out_features = in_features, out_features
+        shape = (KERNEL, KERNEL, in_features, out_features)
+        self.kernel = nnx.Param(kernel_init(rngs.params(), shape, jnp.float32))
+        self.bias = nnx.Param(bias_init(rngs.params(), (out_features,), jnp.float32)) if use_bias else None
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Upsample ``x`` of shape ``(N, H, W, C_in)`` to ``(N, 2 H, 2 W, C_out)``."""
+        _check(x, self.in_features, "PhaseConvTranspose")
+        y = conv_transpose_phase(x, self.kernel[...])
+        return y + self.bias[...] if self.bias is not None else y
+
+
+class ResizeConv(nnx.Module):
+    """Nearest-neighbour upsampling by 2, then a 3 x 3 SAME convolution (no checkerboard).
+
+    Every output pixel sees the same number of kernel taps, so an untrained layer cannot paint the
+    periodic pattern a transposed convolution with a kernel not divisible by its stride can.
+
+    Args:
+        in_features: input channels ``C_in``.
+        out_features: output channels ``C_out``.
+        use_bias: add a learned bias per output channel.
+        rngs: the random streams for the convolution's kernel.
+
+    Example:
+        >>> up = ResizeConv(128, 64, rngs=nnx.Rngs(0))
+        >>> up(jnp.ones((2, 7, 7, 128))).shape
+        (2, 14, 14, 64)
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, use_bias: bool = True, rngs: nnx.Rngs) -> None:
+        self.in_features, self.out_features = in_features, out_features
+        self.conv = Conv2D(in_features, out_features, RESIZE_KERNEL, padding="SAME", use_bias=use_bias, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Upsample ``x`` of shape ``(N, H, W, C_in)`` to ``(N, 2 H, 2 W, C_out)``."""
+        _check(x, self.in_features, "ResizeConv")
+        x = jnp.repeat(jnp.repeat(x, STRIDE, axis=1), STRIDE, axis=2)
+        return self.conv(x)
