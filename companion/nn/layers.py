@@ -23,6 +23,8 @@ from flax import nnx
 
 PADDINGS = ("VALID", "SAME")
 IMAGE_RANK = 4  # (N, H, W, C)
+DEFAULT_KERNEL_INIT = nnx.initializers.lecun_normal()  # nnx.Conv's defaults
+DEFAULT_BIAS_INIT = nnx.initializers.zeros_init()
 
 
 def _pair(value: int | Sequence[int], name: str) -> tuple[int, int]:
@@ -113,7 +115,7 @@ class Conv2D(nnx.Module):
     def __init__(
         self, in_features: int, out_features: int, kernel_size: int | Sequence[int], *,
         strides: int | Sequence[int] = 1, padding: str = "VALID", use_bias: bool = True,
-        kernel_init=nnx.initializers.lecun_normal(), bias_init=nnx.initializers.zeros_init(),
+        kernel_init=DEFAULT_KERNEL_INIT, bias_init=DEFAULT_BIAS_INIT,
         rngs: nnx.Rngs,
     ) -> None:
         if padding not in PADDINGS:

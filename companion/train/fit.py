@@ -133,7 +133,8 @@ def fit(
 
     train_graph, params, rest = split_model(model, training=True)
     eval_graph, _, _ = split_model(model, training=False)
-    opt_state = optimizer.init(params)
+    with jax.numpy_dtype_promotion("standard"):  # optax is not written for strict promotion
+        opt_state = optimizer.init(params)
     history, monitor = History(), _Monitor(patience)
     best_state, start_epoch = None, 0
     directory = pathlib.Path(checkpoint_dir).absolute() if checkpoint_dir else None

@@ -82,7 +82,8 @@ def make_train_chunk(
             model = nnx.merge(graphdef, params, rest)
             (loss, logits), grads = grad_fn(model, batch_to_float(images[rows]), batch_labels)
             _, _, rest = nnx.split(model, nnx.Param, ...)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
+            with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats and int counts
+                updates, opt_state = optimizer.update(grads, opt_state, params)
             params = optax.apply_updates(params, updates)
             hits = jnp.sum(jnp.argmax(logits, axis=-1) == batch_labels, dtype=jnp.int32)
             return params, rest, opt_state, loss_sum + loss, correct + hits
