@@ -193,8 +193,9 @@ DARK_PROBE = """
 
 def check_page(page, base: str, entry: Page, report: Report, links: set[str]) -> None:
     messages: list[str] = []
-    page.on("console", lambda m: messages.append(f"console {m.type}: {m.text}")
-            if m.type in ("error", "warning") else None)
+    page.on("console", lambda m: messages.append(
+        f"console {m.type}: {m.text} (at {m.location.get('url', '?')})")
+        if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: messages.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: messages.append(f"request failed: {r.url}"))
     page.on("response", lambda r: messages.append(f"HTTP {r.status}: {r.url}")
