@@ -51,7 +51,9 @@ def cells_from_script(text: str) -> list[nbformat.NotebookNode]:
 def build(script: pathlib.Path) -> nbformat.NotebookNode:
     cells = cells_from_script(script.read_text())
     first_code = next(i for i, c in enumerate(cells) if c.cell_type == "code")
-    cells.insert(first_code, nbformat.v4.new_code_cell(COLAB_CELL))
+    colab_cell = nbformat.v4.new_code_cell(COLAB_CELL)
+    colab_cell.metadata["tags"] = ["hide-cell"]  # collapsed in the book; it only matters on Colab
+    cells.insert(first_code, colab_cell)
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
