@@ -171,7 +171,8 @@ def make_gan_step(
         (d_loss, (real_logits, fake_logits, d_rest)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(
             d_params
         )
-        d_updates, d_opt = d_optimizer.update(d_grads, d_opt, d_params)
+        with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats and int step counts
+            d_updates, d_opt = d_optimizer.update(d_grads, d_opt, d_params)
         d_params = optax.apply_updates(d_params, d_updates)
 
         def g_objective(images):
@@ -180,7 +181,8 @@ def make_gan_step(
 
         g_loss, image_grads = jax.value_and_grad(g_objective)(fake)
         g_grads, _ = g_vjp(image_grads)
-        g_updates, g_opt = g_optimizer.update(g_grads, g_opt, g_params)
+        with jax.numpy_dtype_promotion("standard"):
+            g_updates, g_opt = g_optimizer.update(g_grads, g_opt, g_params)
         g_params = optax.apply_updates(g_params, g_updates)
         decay = jnp.float32(ema_decay)
         ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, g_params)

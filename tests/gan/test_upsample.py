@@ -1,0 +1,71 @@
+"""PhaseConvTranspose equals nnx.ConvTranspose / lax.conv_transpose exactly; pixel_shuffle; ResizeConv."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from companion.gan.upsample import PhaseConvTranspose, ResizeConv, conv_transpose_phase, pixel_shuffle
+
+TOLERANCE = 1e-5
+
+
+@pytest.mark.parametrize(("height", "width", "c_in", "c_out"), [(7, 7, 8, 3), (4, 5, 3, 2), (1, 1, 2, 1)])
+def test_phase_layer_equals_nnx_conv_transpose(key, height, width, c_in, c_out):
+    reference = nnx.ConvTranspose(c_in, c_out, (4, 4), strides=(2, 2), padding="SAME", rngs=nnx.Rngs(0))
+    reference.bias[...] = jax.random.normal(jax.random.fold_in(key, 1), (c_out,))
+    layer = PhaseConvTranspose(c_in, c_out, rngs=nnx.Rngs(1))
+    layer.kernel[...], layer.bias[...] = reference.kernel[...], reference.bias[...]
+    x = jax.random.normal(key, (2, height, width, c_in))
+    expected = reference(x)
+    assert layer(x).shape == expected.shape == (2, 2 * height, 2 * width, c_out)
+    np.testing.assert_allclose(layer(x), expected, atol=TOLERANCE, rtol=TOLERANCE)
+
+
+def test_phase_function_equals_lax_conv_transpose_and_its_gradients(key):
+    x_key, w_key = jax.random.split(key)
+    x, w = jax.random.normal(x_key, (2, 5, 5, 4)), jax.random.normal(w_key, (4, 4, 4, 3))
+
+    def lax_version(x, w):
+        return jax.lax.conv_transpose(x, w, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    np.testing.assert_allclose(conv_transpose_phase(x, w), lax_version(x, w), atol=TOLERANCE, rtol=TOLERANCE)
+    loss = lambda f: lambda x, w: jnp.sum(jnp.sin(f(x, w)))
+    ours = jax.grad(loss(conv_transpose_phase), argnums=(0, 1))(x, w)
+    theirs = jax.grad(loss(lax_version), argnums=(0, 1))(x, w)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+
+
+def test_phase_function_equals_pytorch_with_flipped_kernel(key):
+    torch = pytest.importorskip("torch", reason="PyTorch is an optional reference (pip install torch)")
+    x_key, w_key = jax.random.split(key)
+    x, w = jax.random.normal(x_key, (2, 6, 6, 4)), jax.random.normal(w_key, (4, 4, 4, 3))
+    torch_x = torch.tensor(np.asarray(x)).permute(0, 3, 1, 2)
+    torch_w = torch.tensor(np.asarray(w)[::-1, ::-1].copy()).permute(2, 3, 0, 1)  # (C_in, C_out, kh, kw)
+    expected = torch.nn.functional.conv_transpose2d(torch_x, torch_w, stride=2, padding=1).permute(0, 2, 3, 1)
+    np.testing.assert_allclose(conv_transpose_phase(x, w), expected.numpy(), atol=TOLERANCE, rtol=TOLERANCE)
+
+
+def test_pixel_shuffle_places_channel_groups():
+    x = jnp.arange(2 * 2 * 4, dtype=jnp.float32).reshape(1, 2, 2, 4)  # one output channel
+    y = pixel_shuffle(x, 2)[0, :, :, 0]
+    assert y.shape == (4, 4)
+    assert y[0, :2].tolist() == [0.0, 1.0] and y[1, :2].tolist() == [2.0, 3.0] and y[0, 2] == 4.0
+
+
+def test_resize_conv_shape_and_no_checkerboard_on_constant_input():
+    layer = ResizeConv(3, 2, use_bias=False, rngs=nnx.Rngs(0))
+    y = layer(jnp.ones((1, 6, 6, 3)))
+    assert y.shape == (1, 12, 12, 2)
+    interior = y[0, 1:-1, 1:-1]
+    np.testing.assert_allclose(interior, jnp.broadcast_to(interior[:1, :1], interior.shape), rtol=1e-5)
+
+
+def test_bad_input_names_the_shape():
+    layer = PhaseConvTranspose(3, 2, rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match=r"3 channels.*\(2, 4, 4, 5\)"):
+        layer(jnp.ones((2, 4, 4, 5)))
+    with pytest.raises(ValueError, match="factor"):
+        pixel_shuffle(jnp.ones((1, 2, 2, 3)), 2)
