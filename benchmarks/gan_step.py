@@ -1,0 +1,218 @@
+"""DCGAN generator training step: ``companion.gan.Generator`` against the same network in PyTorch.
+
+The generator is dense(100 -> 7 x 7 x 128)-BN-ReLU, 4 x 4 stride-2 transposed convolution to
+64 channels-BN-ReLU, 4 x 4 stride-2 transposed convolution to 1 channel, tanh (28 x 28 output).
+One step: sample-free forward on a fixed batch of 128 latent vectors, mean squared error against a
+fixed target batch, backward, Adam. Three versions run side by side, interleaved, in one process:
+
+* ``companion``: the package's ``Generator`` (exact phase-decomposition upsampling,
+  :class:`companion.gan.PhaseConvTranspose`), jitted as one pure step with optax.
+* ``conv_transpose``: the same model with its upsampling layers replaced by ``nnx.ConvTranspose``
+  holding the same kernels (``lax.conv_transpose``), the baseline the issue measured.
+* ``torch``: ``nn.ConvTranspose2d(..., 4, 2, 1)`` and friends, ``zero_grad``/``backward``/``step``,
+  with PyTorch's default thread count.
+
+Reported: median seconds per step (``--repeats`` timings of ``--steps`` steps each after a
+warm-up), speed ratios against PyTorch, compile time, parameter counts of both generators, the
+model's analytic FLOPs per step, the FLOPs XLA and PyTorch's flop counter count for the steps,
+and MFU against a float32 matmul peak measured in the same run. Prints one JSON line. Usage::
+
+    python benchmarks/gan_step.py [--steps 10] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from companion.gan import Generator
+from companion.train import parameter_count
+from companion.train.model_state import split_model
+
+BATCH = 128
+LATENT = 100
+SIDE = 28
+WIDTH = 64
+BASE = SIDE // 4
+KERNEL = 4
+LEARNING_RATE = 2e-4
+PEAK_MATRIX = 2048
+PEAK_REPEATS = 10
+TRAIN_TO_FORWARD_FLOPS = 3
+
+
+def analytic_flops_per_step() -> int:
+    """2 x multiply-adds of the dense layer and both transposed convolutions, times 3 (train)."""
+    hidden = 2 * WIDTH
+    dense = LATENT * BASE * BASE * hidden
+    up1 = BASE * BASE * hidden * WIDTH * KERNEL * KERNEL  # every input pixel meets the whole kernel
+    up2 = (2 * BASE) ** 2 * WIDTH * 1 * KERNEL * KERNEL
+    return TRAIN_TO_FORWARD_FLOPS * 2 * BATCH * (dense + up1 + up2)
+
+
+def matmul_peak() -> float:
+    """Median float32 matmul FLOP/s of XLA on this machine."""
+    a = jax.random.normal(jax.random.key(0), (PEAK_MATRIX, PEAK_MATRIX))
+    dot = jax.jit(jnp.dot)
+    dot(a, a).block_until_ready()
+    times = []
+    for _ in range(PEAK_REPEATS):
+        start = time.perf_counter()
+        dot(a, a).block_until_ready()
+        times.append(time.perf_counter() - start)
+    return 2 * PEAK_MATRIX**3 / statistics.median(times)
+
+
+def jax_step(model: nnx.Module, z: jax.Array, target: jax.Array):
+    """A jitted pure step and its initial state for ``model``; returns (run, compile_s, flops)."""
+    graphdef, params, rest = split_model(model, training=True)
+    tx = optax.adam(LEARNING_RATE, b1=0.5)
+
+    def step(state, z, target):
+        params, rest, opt = state
+
+        model = nnx.merge(graphdef, params, rest)
+        loss, grads = nnx.value_and_grad(lambda m: jnp.mean((m(z) - target) ** 2))(model)
+        rest = nnx.state(model, nnx.Not(nnx.Param))
+        updates, opt = tx.update(grads, opt, params)
+        return (optax.apply_updates(params, updates), rest, opt), loss
+
+    state = (params, rest, tx.init(params))
+    started = time.perf_counter()
+    compiled = jax.jit(step, donate_argnums=0).lower(state, z, target).compile()
+    compile_seconds = time.perf_counter() - started
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, list | tuple) else cost
+    holder = [state]
+
+    def run(steps: int) -> None:
+        for _ in range(steps):
+            holder[0], loss = compiled(holder[0], z, target)
+        loss.block_until_ready()
+
+    return run, compile_seconds, float(cost.get("flops", float("nan")))
+
+
+def with_lax_conv_transpose(model: Generator) -> Generator:
+    """Replace the phase layers by ``nnx.ConvTranspose`` holding the same kernels and biases."""
+    for name in ("up1", "up2"):
+        layer = getattr(model, name)
+        replacement = nnx.ConvTranspose(layer.in_features, layer.out_features, (KERNEL, KERNEL), strides=(2, 2),
+                                        padding="SAME", rngs=nnx.Rngs(0))
+        replacement.kernel[...], replacement.bias[...] = layer.kernel[...], layer.bias[...]
+        setattr(model, name, replacement)
+    return model
+
+
+def torch_step(z: np.ndarray, target: np.ndarray):
+    """The same generator and step in PyTorch; returns (run, parameter count, counted FLOPs)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class TorchGenerator(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            hidden = 2 * WIDTH
+            self.project = torch.nn.Linear(LATENT, BASE * BASE * hidden)
+            self.norm0 = torch.nn.BatchNorm2d(hidden)
+            self.up1 = torch.nn.ConvTranspose2d(hidden, WIDTH, KERNEL, 2, 1)
+            self.norm1 = torch.nn.BatchNorm2d(WIDTH)
+            self.up2 = torch.nn.ConvTranspose2d(WIDTH, 1, KERNEL, 2, 1)
+
+        def forward(self, z):
+            h = self.project(z).view(-1, 2 * WIDTH, BASE, BASE)
+            h = torch.relu(self.norm0(h))
+            h = torch.relu(self.norm1(self.up1(h)))
+            return torch.tanh(self.up2(h))
+
+    model = TorchGenerator()
+    opt = torch.optim.Adam(model.parameters(), LEARNING_RATE, betas=(0.5, 0.999))
+    zt, tt = torch.from_numpy(z), torch.from_numpy(target).permute(0, 3, 1, 2).contiguous()
+
+    def one():
+        opt.zero_grad()
+        loss = torch.mean((model(zt) - tt) ** 2)
+        loss.backward()
+        opt.step()
+        return loss
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        one()
+
+    def run(steps: int) -> None:
+        for _ in range(steps):
+            one()
+
+    params = sum(p.numel() for p in model.parameters())
+    return run, params, float(counter.get_total_flops()), torch.__version__, torch.get_num_threads()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10, help="steps per timing")
+    parser.add_argument("--repeats", type=int, default=7, help="timings per version (median reported)")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    z_np = rng.normal(size=(BATCH, LATENT)).astype(np.float32)
+    target_np = (rng.random((BATCH, SIDE, SIDE, 1)) * 2 - 1).astype(np.float32)
+    z, target = jnp.asarray(z_np), jnp.asarray(target_np)
+
+    model = Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0))
+    companion_params = parameter_count(model)
+    runs, compile_seconds, xla_flops = {}, {}, {}
+    runs["companion"], compile_seconds["companion"], xla_flops["companion"] = jax_step(model, z, target)
+    baseline = with_lax_conv_transpose(Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0)))
+    runs["conv_transpose"], compile_seconds["conv_transpose"], xla_flops["conv_transpose"] = jax_step(
+        baseline, z, target
+    )
+    result = {"benchmark": "gan_generator_step", "batch": BATCH, "steps_per_timing": args.steps,
+              "repeats": args.repeats, "companion_parameters": companion_params}
+    try:
+        runs["torch"], torch_params, torch_flops, torch_version, threads = torch_step(z_np, target_np)
+        result.update(torch_parameters=torch_params, torch_counted_flops_per_step=torch_flops,
+                      torch_version=torch_version, torch_threads=threads)
+    except ImportError:
+        result["torch"] = "not installed (pip install torch)"
+
+    for run in runs.values():  # warm-up
+        run(2)
+    times = {name: [] for name in runs}
+    for _ in range(args.repeats):  # interleaved, so that load changes hit every version alike
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run(args.steps)
+            times[name].append((time.perf_counter() - started) / args.steps)
+    seconds = {name: statistics.median(t) for name, t in times.items()}
+    flops = analytic_flops_per_step()
+    peak = matmul_peak()
+    result.update(
+        seconds_per_step=seconds,
+        compile_seconds=compile_seconds,
+        analytic_flops_per_step=flops,
+        xla_counted_flops_per_step=xla_flops,
+        matmul_peak_flops=peak,
+        mfu={name: flops / s / peak for name, s in seconds.items()},
+        jax_version=jax.__version__,
+        cpu_count=os.cpu_count(),
+        machine=platform.machine(),
+        load_average=os.getloadavg()[0],
+    )
+    if "torch" in seconds:
+        result["speed_vs_torch"] = {name: seconds["torch"] / s for name, s in seconds.items() if name != "torch"}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
