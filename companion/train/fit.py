@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the text bar: works in terminals and notebooks without ipywidgets
 
 from companion.train.checkpoint import checkpoint_exists, restore_checkpoint, save_checkpoint
 from companion.train.evaluate import DEFAULT_BATCH_SIZE, DEFAULT_TOP_K, summarize
