@@ -3,6 +3,19 @@
 from companion.nn.bn_cnn import BatchNormCNN, ConvBN
 from companion.nn.layers import Conv2D, extract_patches, max_pool
 from companion.nn.lenet import LeNet5
+from companion.nn.resnet import Residual, ResNet9
 from companion.nn.seed import SeedCNN
+from companion.nn.vgg import VGG
 
-__all__ = ["BatchNormCNN", "Conv2D", "ConvBN", "LeNet5", "SeedCNN", "extract_patches", "max_pool"]
+__all__ = [
+    "VGG",
+    "BatchNormCNN",
+    "Conv2D",
+    "ConvBN",
+    "LeNet5",
+    "ResNet9",
+    "Residual",
+    "SeedCNN",
+    "extract_patches",
+    "max_pool",
+]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from companion.nn import BatchNormCNN, LeNet5, SeedCNN
+from companion.nn import VGG, BatchNormCNN, LeNet5, ResNet9, SeedCNN
 from companion.train import parameter_count
 
 # conv1 3*3*1*32+32, conv2 3*3*32*64+64, dense 5*5*64*64+64, dense 64*10+10
@@ -69,3 +69,23 @@ def test_batchnorm_cnn_dropout_only_in_training_mode(key):
 def test_models_reject_images_too_small():
     with pytest.raises(ValueError, match="does not fit"):
         SeedCNN(image_size=8, rngs=nnx.Rngs(0))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda: VGG(rngs=nnx.Rngs(0), stages=(4, 8)), lambda: ResNet9(width=1 / 16, rngs=nnx.Rngs(0))],
+)
+def test_cifar_models_train_and_eval_modes(build, key):
+    model = build()
+    x = jax.random.uniform(key, (2, 32, 32, 3))
+    forward = nnx.jit(lambda m, x: m(x))
+    assert forward(model, x).shape == (2, 10)
+    evaluation = nnx.view(model, deterministic=True, use_running_average=True, raise_if_not_found=False)
+    assert forward(evaluation, x).shape == (2, 10)
+
+
+def test_cifar_models_derive_sizes():
+    assert VGG(stages=(4, 8, 16), rngs=nnx.Rngs(0)).flat_features == 4 * 4 * 16
+    assert ResNet9(width=1 / 16, rngs=nnx.Rngs(0)).final_side == 32 // 2 // 2 // 2
+    with pytest.raises(ValueError, match="width"):
+        ResNet9(width=0, rngs=nnx.Rngs(0))
