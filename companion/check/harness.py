@@ -262,6 +262,11 @@ def _exception_cause(error: BaseException, kwargs: Mapping[str, Any]) -> str:
     if isinstance(error, NotImplementedError):
         return "not implemented yet: replace the `raise NotImplementedError` line with your code."
     text = str(error)
+    if "broadcast" in text.lower() or "operands could not be" in text:
+        return (
+            "shapes do not line up: reduce with keepdims=True so that the result broadcasts "
+            "against the array it came from, and check the axis you reduce over."
+        )
     if isinstance(error, TypeError) and ("argument" in text or "positional" in text):
         names = ", ".join(f"{k}=" for k in kwargs) or "no keyword arguments"
         return f"check your function's signature: the checker passes {names}"
