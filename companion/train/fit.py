@@ -22,9 +22,12 @@ from companion.train.steps import make_evaluator, make_train_chunk
 
 PROGRESS_UPDATES_PER_EPOCH = 10
 LAST, BEST = "last", "best"
+AUGMENT_STREAM = 2**31 - 1  # augmentation keys: fold_in(fold_in(key, AUGMENT_STREAM), epoch)
 
 
-def _check_options(epochs, batch_size, optimizer, key, mesh, patience, label_smoothing) -> jax.Array:
+def _check_options(
+    epochs, batch_size, optimizer, key, mesh, patience, label_smoothing, augment
+) -> jax.Array:
     if mesh is not None:
         raise ValueError(
             "mesh: multi-device training is not implemented yet; pass mesh=None to train on "
@@ -41,6 +44,8 @@ def _check_options(epochs, batch_size, optimizer, key, mesh, patience, label_smo
         )
     if patience is not None and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be None or an int >= 1; got {patience!r}")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a function augment(key, batch) -> batch; got {augment!r}")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1); got {label_smoothing}")
     key = jnp.asarray(key)
@@ -76,7 +81,7 @@ def fit(
     optimizer: optax.GradientTransformation, key: jax.Array, eval=None, progress: bool = True,
     mesh=None, patience: int | None = None, restore_best: bool = False,
     checkpoint_dir: str | None = None, label_smoothing: float = 0.0,
-    eval_batch_size: int = DEFAULT_BATCH_SIZE,
+    eval_batch_size: int = DEFAULT_BATCH_SIZE, augment=None,
 ) -> History:
     """Train ``model`` in place with softmax cross-entropy and return its per-epoch History.
 
@@ -106,6 +111,9 @@ def fit(
             orbax, and resume from ``last`` when it exists.
         label_smoothing: label smoothing of the loss, in [0, 1).
         eval_batch_size: batch size of the evaluation passes.
+        augment: optional jittable ``augment(key, batch) -> batch`` applied to every float32
+            training batch ``(B, H, W, C)`` inside the compiled loop (e.g. random flips and
+            shifts); its keys derive from ``key``.
 
     Returns:
         The :class:`History` (with the epochs of a resumed run's earlier part).
@@ -123,7 +131,8 @@ def fit(
         >>> history.epochs
         1
     """
-    key = _check_options(epochs, batch_size, optimizer, key, mesh, patience, label_smoothing)
+    key = _check_options(epochs, batch_size, optimizer, key, mesh, patience, label_smoothing, augment)
+    augment_key = jax.random.fold_in(key, AUGMENT_STREAM)
     train_arrays, eval_arrays, num_classes = _prepare_all(model, train, eval)
     steps = len(train_arrays) // batch_size
     if steps == 0:
@@ -150,9 +159,9 @@ def fit(
     order_shape = jax.ShapeDtypeStruct((steps * batch_size,), jnp.int32)
     started = time.perf_counter()
     chunk = jax.jit(make_train_chunk(train_graph, optimizer, batch_size=batch_size,
-                                     label_smoothing=label_smoothing)).lower(
+                                     label_smoothing=label_smoothing, augment=augment)).lower(
         (params, rest, opt_state, zero_f, zero_i), train_arrays.images, train_arrays.labels,
-        order_shape, zero_i, zero_i,
+        order_shape, zero_i, zero_i, augment_key,
     ).compile()
     history.compile_seconds = time.perf_counter() - started
     evaluator = None
@@ -170,13 +179,14 @@ def fit(
             if monitor.should_stop:
                 break
             order = jax.random.permutation(jax.random.fold_in(key, epoch), len(train_arrays))
+            epoch_augment_key = jax.random.fold_in(augment_key, epoch)
             order = order[: steps * batch_size].astype(jnp.int32)
             carry = (params, rest, opt_state, zero_f, zero_i)
             started = time.perf_counter()
             for first in range(0, steps, chunk_size):
                 last = min(first + chunk_size, steps)
                 carry = chunk(carry, train_arrays.images, train_arrays.labels, order,
-                              jnp.int32(first), jnp.int32(last))
+                              jnp.int32(first), jnp.int32(last), epoch_augment_key)
                 if progress:
                     bar.update(last - first)
                     bar.set_postfix(epoch=epoch + 1, loss=f"{float(carry[3]) / last:.4f}",

@@ -49,20 +49,23 @@ def cross_entropy(logits: jax.Array, labels: jax.Array, *, label_smoothing: floa
 
 def make_train_chunk(
     graphdef: Any, optimizer: optax.GradientTransformation, *, batch_size: int,
-    label_smoothing: float = 0.0,
+    label_smoothing: float = 0.0, augment: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
 ) -> Callable[..., Carry]:
-    """Build ``chunk(carry, images, labels, order, start, stop) -> carry`` (not yet jitted).
+    """Build ``chunk(carry, images, labels, order, start, stop, key) -> carry`` (not yet jitted).
 
     Args:
         graphdef: the model's graph in training mode (from ``split_model``).
         optimizer: an optax gradient transformation.
         batch_size: examples per step.
         label_smoothing: passed to :func:`cross_entropy`.
+        augment: optional ``augment(key, batch) -> batch`` applied to each float32 batch
+            ``(B, H, W, C)``; step ``i`` uses ``jax.random.fold_in(key, i)``.
 
     Returns:
         A pure function. ``carry`` is ``(params, rest, opt_state, loss_sum, correct)``;
         ``images`` ``(N, H, W, C)`` and ``labels`` ``(N,)`` live on the device; ``order`` is the
-        epoch's permutation ``(steps * batch_size,)``; the steps ``start .. stop - 1`` run.
+        epoch's permutation ``(steps * batch_size,)``; the steps ``start .. stop - 1`` run;
+        ``key`` is the epoch's augmentation key.
 
     Example:
         >>> chunk = jax.jit(make_train_chunk(graphdef, optax.adam(1e-3), batch_size=32))  # doctest: +SKIP
@@ -74,13 +77,16 @@ def make_train_chunk(
 
     grad_fn = nnx.value_and_grad(loss_fn, has_aux=True)
 
-    def chunk(carry, images, labels, order, start, stop):
+    def chunk(carry, images, labels, order, start, stop, key):
         def step(index, carry):
             params, rest, opt_state, loss_sum, correct = carry
             rows = jax.lax.dynamic_slice_in_dim(order, index * batch_size, batch_size)
             batch_labels = labels[rows]
             model = nnx.merge(graphdef, params, rest)
-            (loss, logits), grads = grad_fn(model, batch_to_float(images[rows]), batch_labels)
+            batch = batch_to_float(images[rows])
+            if augment is not None:
+                batch = augment(jax.random.fold_in(key, index), batch)
+            (loss, logits), grads = grad_fn(model, batch, batch_labels)
             _, _, rest = nnx.split(model, nnx.Param, ...)
             with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats and int counts
                 updates, opt_state = optimizer.update(grads, opt_state, params)

@@ -104,3 +104,22 @@ def test_early_stopping_and_restore_best(data, make_model):
 def test_bad_input_fails_before_training(make_model, train, options, error, match):
     with pytest.raises(error, match=match):
         _fit(make_model(), train, **options)
+
+
+def test_augment_runs_inside_the_loop_with_its_own_keys(data, make_model):
+    seen = []
+
+    def augment(key, batch):
+        seen.append(batch.shape)  # traced once: the function is compiled, not called per step
+        noise = jax.random.uniform(key, batch.shape, maxval=0.01)
+        return batch + noise
+
+    plain, augmented, again = make_model(), make_model(), make_model()
+    _fit(plain, data)
+    _fit(augmented, data, augment=augment)
+    _fit(again, data, augment=augment)
+    assert seen and seen[0] == (BATCH, SIDE, SIDE, 1)
+    assert not _same(plain, augmented)
+    assert _same(augmented, again)
+    with pytest.raises(TypeError, match="augment"):
+        _fit(make_model(), data, augment="flip")
