@@ -172,10 +172,11 @@ def describe(value: Any, *, name: str = "") -> str:
         text = repr(value)
         return f"{label}: {text}" if label else text
     header = f"{array.dtype} {tuple(array.shape)}"
-    shown = array
+    shown, squeezed = array, 0
     while shown.ndim >= 3 and shown.shape[-1] == 1:
-        shown = shown[..., 0]
-        label += "[..., 0]" if "[..., 0]" not in label else ""
+        shown, squeezed = shown[..., 0], squeezed + 1
+    if squeezed:
+        label += "[..., " + ", ".join(["0"] * squeezed) + "]"
     if shown.size <= MAX_SHOWN_ELEMENTS:
         body = np.array2string(shown, precision=4, suppress_small=True, max_line_width=90)
         if "\n" in body:
