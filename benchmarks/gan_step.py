@@ -17,7 +17,10 @@ warm-up), speed ratios against PyTorch, compile time, parameter counts of both g
 model's analytic FLOPs per step, the FLOPs XLA and PyTorch's flop counter count for the steps,
 and MFU against a float32 matmul peak measured in the same run. Prints one JSON line. Usage::
 
-    python benchmarks/gan_step.py [--steps 10] [--repeats 7]
+    python benchmarks/gan_step.py [--steps 10] [--repeats 7] [--single-thread]
+
+``--single-thread`` runs XLA and PyTorch on one thread each, a comparison that suffers less from
+other processes competing for the cores.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import jax
@@ -38,6 +42,12 @@ from flax import nnx
 from companion.gan import Generator
 from companion.train import parameter_count
 from companion.train.model_state import split_model
+
+SINGLE_THREAD = "--single-thread" in sys.argv
+if SINGLE_THREAD:  # read when XLA's CPU backend starts, i.e. at the first computation below
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    )
 
 BATCH = 128
 LATENT = 100
@@ -119,6 +129,9 @@ def torch_step(z: np.ndarray, target: np.ndarray):
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    if SINGLE_THREAD:
+        torch.set_num_threads(1)
+
     class TorchGenerator(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -162,6 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10, help="steps per timing")
     parser.add_argument("--repeats", type=int, default=7, help="timings per version (median reported)")
+    parser.add_argument("--single-thread", action="store_true", help="one thread for XLA and for PyTorch")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -178,7 +192,7 @@ def main() -> None:
         baseline, z, target
     )
     result = {"benchmark": "gan_generator_step", "batch": BATCH, "steps_per_timing": args.steps,
-              "repeats": args.repeats, "companion_parameters": companion_params}
+              "repeats": args.repeats, "single_thread": SINGLE_THREAD, "companion_parameters": companion_params}
     try:
         runs["torch"], torch_params, torch_flops, torch_version, threads = torch_step(z_np, target_np)
         result.update(torch_parameters=torch_params, torch_counted_flops_per_step=torch_flops,
