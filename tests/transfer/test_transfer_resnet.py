@@ -10,6 +10,7 @@ from flax import nnx
 
 from companion.transfer import BasicBlock, BatchNorm, ResNet, resnet18, resnet50, torch_name
 from companion.transfer.resnet import _stem_pool
+from companion.transfer.weights import _to_torch_shape
 
 TORCHVISION_RESNET18_PARAMS = 11_689_512
 TORCHVISION_RESNET50_PARAMS = 25_557_032
@@ -20,8 +21,9 @@ def abstract(constructor, **options):
 
 
 def torch_keys(model) -> dict[str, tuple[int, ...]]:
+    """PyTorch key -> shape in PyTorch layout."""
     state = nnx.state(model, nnx.Any(nnx.Param, nnx.BatchStat))
-    return {torch_name(path): tuple(v.get_value().shape) for path, v in nnx.to_flat_state(state)}
+    return {torch_name(path): _to_torch_shape(v.get_value().shape) for path, v in nnx.to_flat_state(state)}
 
 
 @pytest.mark.parametrize(("constructor", "expected"), [
