@@ -5,6 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from companion.formulas import optimizers as opt
 
@@ -216,3 +218,32 @@ def test_bad_input_is_named(call, error, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**16),
+    learning_rate=st.floats(1e-3, 0.3),
+    b1=st.floats(0.0, 0.95),
+    b2=st.floats(0.5, 0.999),
+    eps=st.sampled_from([1e-8, 1e-4, 1e-2]),
+    weight_decay=st.floats(0.0, 1.0),
+)
+def test_adam_family_matches_optax_for_random_hyperparameters(
+    seed, learning_rate, b1, b2, eps, weight_decay
+):
+    loss, theta = random_quadratic(jax.random.key(seed))
+    adam = dict(learning_rate=learning_rate, b1=b1, b2=b2, eps=eps)
+    pairs = [
+        (opt.adam_step, adam, optax.adam(**adam)),
+        (opt.adamw_step, {**adam, "weight_decay": weight_decay},
+         optax.adamw(**adam, weight_decay=weight_decay)),
+        (opt.rmsprop_step, dict(learning_rate=learning_rate, decay=b2, eps=eps),
+         optax.rmsprop(learning_rate, decay=b2, eps=eps)),
+        (opt.nesterov_step, dict(learning_rate=learning_rate, momentum=b1),
+         optax.sgd(learning_rate, momentum=b1, nesterov=True)),
+    ]
+    for step_fn, hyper, tx in pairs:
+        n_state, counted = (2, True) if step_fn in (opt.adam_step, opt.adamw_step) else (1, False)
+        ours = run_ours(step_fn, n_state, loss, theta, counted=counted, **hyper)
+        np.testing.assert_allclose(ours, run_optax(tx, loss, theta), rtol=1e-4, atol=1e-5)
