@@ -67,7 +67,7 @@ class Case:
         note: a few words on what the case tests, shown when it fails (e.g. ``"large logits"``).
 
     Example:
-        >>> Case((jnp.zeros(3),), {"axis": -1}, note="all equal").note
+        >>> Case((np.zeros(3),), {"axis": -1}, note="all equal").note
         'all equal'
     """
 
@@ -321,7 +321,7 @@ def run_check(
 
     Example:
         >>> result = run_check("double", lambda x: 2 * x, lambda x: x + x,
-        ...                    [Case((jnp.arange(3.0),))], verbose=False)
+        ...                    [Case((np.arange(3.0),))], verbose=False)
         >>> result
         CheckResult(passed=True, message='PASS: double (1 cases)')
     """
