@@ -18,6 +18,7 @@ After the last row, a dense layer maps :math:`h_H` to the class logits.
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
 DEFAULT_HIDDEN = 128
@@ -26,6 +27,10 @@ MNIST_SIDE = 28
 
 class RowLSTM(nnx.Module):
     """Classify ``(N, H, W, C)`` images by running ``nnx.LSTMCell`` over their rows.
+
+    The rows are scanned with ``jax.lax.scan`` from a zero state. (``nnx.RNN`` would do the same
+    with ``nnx.scan``, but an NNX transform cannot run inside the plain JAX loops of
+    ``companion.train.evaluate``, so the model uses the JAX primitive directly.)
 
     Args:
         num_classes: number of output logits.
@@ -45,7 +50,8 @@ class RowLSTM(nnx.Module):
     ) -> None:
         self.num_classes, self.in_channels, self.image_size = num_classes, in_channels, image_size
         self.row_features = image_size * in_channels
-        self.rnn = nnx.RNN(nnx.LSTMCell(self.row_features, hidden, rngs=rngs), return_carry=True)
+        self.hidden = hidden
+        self.cell = nnx.LSTMCell(self.row_features, hidden, rngs=rngs)
         self.out = nnx.Linear(hidden, num_classes, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -54,6 +60,12 @@ class RowLSTM(nnx.Module):
             raise ValueError(
                 f"RowLSTM expects x of shape (N, H, {self.image_size}, {self.in_channels}); got shape {tuple(x.shape)}"
             )
-        rows = x.reshape(x.shape[0], x.shape[1], self.row_features)
-        (_, last), _ = self.rnn(rows)
+        rows = jnp.swapaxes(x.reshape(x.shape[0], x.shape[1], self.row_features), 0, 1)  # (H, N, W * C)
+        zeros = jnp.zeros((x.shape[0], self.hidden), jnp.float32)
+
+        def step(carry, row):
+            carry, _ = self.cell(carry, row)
+            return carry, None
+
+        (_, last), _ = jax.lax.scan(step, (zeros, zeros), rows)
         return self.out(last)
