@@ -66,9 +66,9 @@ def randomize_parameters(key: jax.Array, model: nnx.Module, *, layers: Sequence[
 def rank_correlation(maps_a: jax.Array, maps_b: jax.Array) -> jax.Array:
     """Spearman rank correlation between paired maps, one value per pair.
 
-    Ranks are the positions in sorted order (ties broken by position), and the result is the
-    Pearson correlation of the ranks: 1 for maps that order the pixels the same way, near 0
-    for unrelated maps.
+    Ranks are the positions in sorted order, tied values sharing their average rank, and the
+    result is the Pearson correlation of the ranks: 1 for maps that order the pixels the same
+    way, near 0 for unrelated maps.
 
     Args:
         maps_a: ``(N, H, W)`` maps.
@@ -90,7 +90,14 @@ def rank_correlation(maps_a: jax.Array, maps_b: jax.Array) -> jax.Array:
 
     def ranks(maps):
         flat = maps.reshape(maps.shape[0], -1)
-        return jnp.argsort(jnp.argsort(flat, axis=1), axis=1).astype(jnp.float32)
+
+        def average_ranks(row):
+            ordered = jnp.sort(row)
+            first = jnp.searchsorted(ordered, row, side="left")
+            last = jnp.searchsorted(ordered, row, side="right")
+            return (first + last - 1).astype(jnp.float32) / 2
+
+        return jax.vmap(average_ranks)(flat)
 
     a, b = ranks(maps_a), ranks(maps_b)
     a = a - a.mean(axis=1, keepdims=True)

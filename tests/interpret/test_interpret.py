@@ -67,6 +67,10 @@ def test_randomize_parameters_and_rank_correlation(key):
     maps = jax.random.uniform(key, (3, 5, 5))
     np.testing.assert_allclose(interpret.rank_correlation(maps, maps * 3 + 1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(interpret.rank_correlation(maps, -maps), -1.0, rtol=1e-6)
+    tied = jnp.array([[[0.0, 0.0], [1.0, 2.0]]])  # tied values share their average rank
+    np.testing.assert_allclose(interpret.rank_correlation(tied, tied * 5), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(interpret.rank_correlation(tied, jnp.array([[[0.0, 1.0], [2.0, 3.0]]])),
+                               np.corrcoef([0.5, 0.5, 2, 3], [0, 1, 2, 3])[0, 1], rtol=1e-6)
 
 
 def test_bad_input_is_named():
