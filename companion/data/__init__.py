@@ -11,6 +11,7 @@ from companion.data.errors import ChecksumError, DatasetNotFoundError, DownloadE
 from companion.data.folder import load_image_folder
 from companion.data.load import load
 from companion.data.sources import DATASETS, DatasetInfo, info
+from companion.data.validation import split_indices, stratified_subset, train_validation_split
 
 __all__ = [
     "DATASETS",
@@ -24,5 +25,8 @@ __all__ = [
     "info",
     "load",
     "load_image_folder",
+    "split_indices",
+    "stratified_subset",
     "to_float",
+    "train_validation_split",
 ]
