@@ -5,6 +5,7 @@ from companion.train.evaluate import evaluate, predict
 from companion.train.fit import fit
 from companion.train.history import History
 from companion.train.inputs import batch_to_float
+from companion.train.lr_finder import LRRangeTest, lr_range_test
 from companion.train.metrics import (
     accuracy,
     confusion_matrix,
@@ -12,10 +13,17 @@ from companion.train.metrics import (
     top_k_accuracy,
 )
 from companion.train.model_state import parameter_count
+from companion.train.search import Choice, LogUniform, SearchResults, Trial, Uniform, grid_search, random_search
 from companion.train.steps import cross_entropy
 
 __all__ = [
+    "Choice",
     "History",
+    "LRRangeTest",
+    "LogUniform",
+    "SearchResults",
+    "Trial",
+    "Uniform",
     "accuracy",
     "batch_to_float",
     "checkpoint_exists",
@@ -23,9 +31,12 @@ __all__ = [
     "cross_entropy",
     "evaluate",
     "fit",
+    "grid_search",
+    "lr_range_test",
     "parameter_count",
     "precision_recall_f1",
     "predict",
+    "random_search",
     "restore_checkpoint",
     "save_checkpoint",
     "top_k_accuracy",
