@@ -1,5 +1,12 @@
 """JIT-compiled training and evaluation: ``fit``, ``evaluate``, metrics and checkpoints."""
 
+from companion.train.calibration import (
+    ReliabilityBins,
+    expected_calibration_error,
+    fit_temperature,
+    negative_log_likelihood,
+    reliability_bins,
+)
 from companion.train.checkpoint import checkpoint_exists, restore_checkpoint, save_checkpoint
 from companion.train.evaluate import evaluate, predict
 from companion.train.fit import fit
@@ -21,6 +28,7 @@ __all__ = [
     "History",
     "LRRangeTest",
     "LogUniform",
+    "ReliabilityBins",
     "SearchResults",
     "Trial",
     "Uniform",
@@ -30,12 +38,16 @@ __all__ = [
     "confusion_matrix",
     "cross_entropy",
     "evaluate",
+    "expected_calibration_error",
     "fit",
+    "fit_temperature",
+    "negative_log_likelihood",
     "grid_search",
     "lr_range_test",
     "parameter_count",
     "precision_recall_f1",
     "predict",
+    "reliability_bins",
     "random_search",
     "restore_checkpoint",
     "save_checkpoint",
