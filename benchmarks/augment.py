@@ -11,18 +11,16 @@ datasets cannot be found). All three implementations run in the same process on 
 
 It also times one SeedCNN training step on a batch of 256 MNIST images beside the augmentation of
 that batch, which estimates what augmentation adds to a training epoch. Medians of ``--repeats``
-timed calls after a warm-up; compile time is reported separately. Prints one JSON line.
+timed calls after a warm-up; compile time is reported separately. Prints one JSON line. Usage::
+
+    python benchmarks/augment.py [--repeats 10] [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
-import statistics
-import time
+import itertools
 
+import common
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -110,16 +108,10 @@ def dm_pix_pipeline():
 
 
 def timed(fn, repeats: int) -> tuple[float, float]:
-    """Return (first call incl. compile, median of later calls), in seconds."""
-    start = time.perf_counter()
-    jax.block_until_ready(fn(0))
-    first = time.perf_counter() - start
-    times = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(i + 1))
-        times.append(time.perf_counter() - start)
-    return first, statistics.median(times)
+    """Return (first call incl. compile, median of later calls), in seconds; call ``i`` gets ``fn(i)``."""
+    calls = itertools.count(1)
+    first = common.first_call_seconds(lambda: fn(0))
+    return first, common.median_seconds(lambda: fn(next(calls)), repeats=repeats, warmup=0)
 
 
 def seed_cnn_step_time(images: np.ndarray, repeats: int) -> float | None:
@@ -150,14 +142,15 @@ def seed_cnn_step_time(images: np.ndarray, repeats: int) -> float | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=10)
+    parser = common.parser(__doc__)
+    parser.add_argument("--repeats", type=int, default=10, help="timed calls (median reported), at least 5")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = common.MIN_REPEATS
     pipe, pix_pipe = companion_pipeline(), dm_pix_pipeline()
     result = {"benchmark": "augment", "batch_size": BATCH, "repeats": args.repeats,
-              "pipeline": "flip, translate, rotate, brightness, contrast, cutout",
-              "device": jax.default_backend(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
-              "jax": jax.__version__}
+              "pipeline": "flip, translate, rotate, brightness, contrast, cutout"}
+    summary = []
     for name, shape in (("cifar10", (32, 32, 3)), ("mnist", (28, 28, 1))):
         images, source = load_images(name, shape)
         device_images = jnp.asarray(images)
@@ -174,12 +167,20 @@ def main() -> None:
             "speedup_vs_per_image": round(per_image / companion, 1),
             "speedup_vs_dm_pix": round(dm_pix / companion, 2),
         }
+        ours = f"{companion * 1e3:.1f} ms/batch"
+        summary.append(common.row(f"augment {name} vs per-image NumPy/Pillow", ours=ours,
+                                  reference=f"{per_image * 1e3:.1f} ms/batch (per image)",
+                                  ratio=per_image / companion, compile_s=compile_c))
+        summary.append(common.row(f"augment {name} vs dm-pix", ours=ours,
+                                  reference=f"{dm_pix * 1e3:.1f} ms/batch (dm-pix)",
+                                  ratio=dm_pix / companion, compile_s=compile_c))
         if name == "mnist":
             step = seed_cnn_step_time(images, args.repeats)
             if step is not None:
                 result[name]["seed_cnn_step_ms"] = round(step * 1e3, 3)
                 result[name]["augment_overhead_per_epoch"] = round(companion / step, 3)
-    print(json.dumps(result))
+    result["summary"] = summary
+    common.emit(result, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,17 @@ Measures, in one process and side by side:
 The ratio ``batch / step`` must stay below 5 %. Compile time is reported separately; every
 timing is the median of at least 5 repetitions after a warm-up. Prints one JSON line.
 
-Usage: ``python benchmarks/batching.py [--repeats 7]`` (set ``COMPANION_DATA_DIR`` to time the
-real MNIST arrays; otherwise random pixels of the same shape are used, which cost the same).
+Usage: ``python benchmarks/batching.py [--repeats 7] [--quick]`` (``--quick`` uses a tenth of the
+images). Set ``COMPANION_DATA_DIR`` to time the real MNIST arrays; otherwise random pixels of the
+same shape are used, which cost the same.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
-import statistics
 import time
 
+import common
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -46,15 +44,11 @@ NUM_CLASSES = 10
 LEARNING_RATE = 1e-3
 CHUNK_STEPS = 20
 BUDGET = 0.05
+QUICK_FRACTION = 10  # --quick keeps one image in QUICK_FRACTION
 
 
 def _median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return common.median_seconds(fn, repeats=repeats, warmup=0)
 
 
 def _data() -> tuple[np.ndarray, np.ndarray, str]:
@@ -78,11 +72,14 @@ def _epoch(key, images, labels) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser = common.parser(__doc__)
+    parser.add_argument("--repeats", type=int, default=7, help="timed epochs (median reported), at least 5")
     args = parser.parse_args()
-    repeats = max(args.repeats, 5)
+    repeats = max(common.MIN_REPEATS if args.quick else args.repeats, common.MIN_REPEATS)
     images, labels, source = _data()
+    if args.quick:
+        keep = images.shape[0] // QUICK_FRACTION
+        images, labels = images[:keep], labels[:keep]
     key = jax.random.key(0)
     steps_per_epoch = images.shape[0] // BATCH
     device_images, device_labels = jax.device_put(images), jax.device_put(labels)
@@ -123,10 +120,10 @@ def main() -> None:
     zero = (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32))
     carry = (params, rest, opt_state, *zero)
     start = time.perf_counter()
-    jax.block_until_ready(chunk(carry, device_images, device_labels, order, 0, CHUNK_STEPS))
+    jax.block_until_ready(chunk(carry, device_images, device_labels, order, 0, CHUNK_STEPS, key))
     chunk_compile = time.perf_counter() - start
     chunk_step = _median_time(
-        lambda: jax.block_until_ready(chunk(carry, device_images, device_labels, order, 0, CHUNK_STEPS)),
+        lambda: jax.block_until_ready(chunk(carry, device_images, device_labels, order, 0, CHUNK_STEPS, key)),
         repeats,
     ) / CHUNK_STEPS
 
@@ -151,12 +148,14 @@ def main() -> None:
         "compile_s_step": round(step_compile, 2),
         "compile_s_chunk": round(chunk_compile, 2),
         "repeats": repeats,
-        "device": f"{jax.default_backend()} ({jax.devices()[0].device_kind})",
-        "cpu_count": os.cpu_count(),
-        "jax": jax.__version__,
-        "python": platform.python_version(),
     }
-    print(json.dumps(result))
+    result["summary"] = [
+        common.row(f"batch from {where} vs fit step (overhead)", ours=f"{per_batch * 1e3:.3f} ms/batch",
+                   reference=f"{chunk_step * 1e3:.2f} ms/step (fit)", ratio=chunk_step / per_batch,
+                   compile_s=chunk_compile)
+        for where, per_batch in (("NumPy", per_batch_numpy), ("device", per_batch_device))
+    ]
+    common.emit(result, quick=args.quick)
 
 
 if __name__ == "__main__":

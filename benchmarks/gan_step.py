@@ -17,7 +17,7 @@ warm-up), speed ratios against PyTorch, compile time, parameter counts of both g
 model's analytic FLOPs per step, the FLOPs XLA and PyTorch's flop counter count for the steps,
 and MFU against a float32 matmul peak measured in the same run. Prints one JSON line. Usage::
 
-    python benchmarks/gan_step.py [--steps 10] [--repeats 7] [--single-thread]
+    python benchmarks/gan_step.py [--steps 10] [--repeats 7] [--single-thread] [--quick]
 
 ``--single-thread`` runs XLA and PyTorch on one thread each, a comparison that suffers less from
 other processes competing for the cores.
@@ -25,14 +25,12 @@ other processes competing for the cores.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
 
+import common
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -56,8 +54,7 @@ WIDTH = 64
 BASE = SIDE // 4
 KERNEL = 4
 LEARNING_RATE = 2e-4
-PEAK_MATRIX = 2048
-PEAK_REPEATS = 10
+QUICK_STEPS, QUICK_REPEATS = 2, 5
 TRAIN_TO_FORWARD_FLOPS = 3
 
 
@@ -68,19 +65,6 @@ def analytic_flops_per_step() -> int:
     up1 = BASE * BASE * hidden * WIDTH * KERNEL * KERNEL  # every input pixel meets the whole kernel
     up2 = (2 * BASE) ** 2 * WIDTH * 1 * KERNEL * KERNEL
     return TRAIN_TO_FORWARD_FLOPS * 2 * BATCH * (dense + up1 + up2)
-
-
-def matmul_peak() -> float:
-    """Median float32 matmul FLOP/s of XLA on this machine."""
-    a = jax.random.normal(jax.random.key(0), (PEAK_MATRIX, PEAK_MATRIX))
-    dot = jax.jit(jnp.dot)
-    dot(a, a).block_until_ready()
-    times = []
-    for _ in range(PEAK_REPEATS):
-        start = time.perf_counter()
-        dot(a, a).block_until_ready()
-        times.append(time.perf_counter() - start)
-    return 2 * PEAK_MATRIX**3 / statistics.median(times)
 
 
 def jax_step(model: nnx.Module, z: jax.Array, target: jax.Array):
@@ -172,11 +156,13 @@ def torch_step(z: np.ndarray, target: np.ndarray):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--steps", type=int, default=10, help="steps per timing")
     parser.add_argument("--repeats", type=int, default=7, help="timings per version (median reported)")
     parser.add_argument("--single-thread", action="store_true", help="one thread for XLA and for PyTorch")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.repeats = QUICK_STEPS, QUICK_REPEATS
 
     rng = np.random.default_rng(0)
     z_np = rng.normal(size=(BATCH, LATENT)).astype(np.float32)
@@ -210,23 +196,31 @@ def main() -> None:
             times[name].append((time.perf_counter() - started) / args.steps)
     seconds = {name: statistics.median(t) for name, t in times.items()}
     flops = analytic_flops_per_step()
-    peak = matmul_peak()
+    peak = common.matmul_peak_flops()
+    mfus = {name: common.mfu(flops / s, peak) for name, s in seconds.items()}
     result.update(
         seconds_per_step=seconds,
         compile_seconds=compile_seconds,
         analytic_flops_per_step=flops,
         xla_counted_flops_per_step=xla_flops,
         matmul_peak_flops=peak,
-        mfu={name: flops / s / peak for name, s in seconds.items()},
-        jax_version=jax.__version__,
-        cpu_count=os.cpu_count(),
-        machine=platform.machine(),
-        load_average=os.getloadavg()[0],
+        mfu=mfus,
     )
+    summary = []
+    for name in ("companion", "conv_transpose"):
+        ours = f"{seconds[name] * 1e3:.1f} ms/step"
+        if "torch" in seconds:
+            summary.append(common.row(f"GAN generator step ({name}) vs PyTorch", ours=ours,
+                                      reference=f"{seconds['torch'] * 1e3:.1f} ms/step (torch)",
+                                      ratio=seconds["torch"] / seconds[name],
+                                      compile_s=compile_seconds[name], mfu=mfus[name]))
+        else:
+            summary.append(common.row(f"GAN generator step ({name})", ours=ours, reference="torch not installed",
+                                      compile_s=compile_seconds[name], mfu=mfus[name]))
     if "torch" in seconds:
         result["speed_vs_torch"] = {name: seconds["torch"] / s for name, s in seconds.items() if name != "torch"}
-    print(json.dumps(result))
-
+    result["summary"] = summary
+    common.emit(result, quick=args.quick)
 
 if __name__ == "__main__":
     main()
