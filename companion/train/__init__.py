@@ -21,6 +21,7 @@ from companion.train.metrics import (
 )
 from companion.train.model_state import parameter_count
 from companion.train.search import Choice, LogUniform, SearchResults, Trial, Uniform, grid_search, random_search
+from companion.train.sharding import data_mesh
 from companion.train.steps import cross_entropy
 
 __all__ = [
@@ -37,18 +38,19 @@ __all__ = [
     "checkpoint_exists",
     "confusion_matrix",
     "cross_entropy",
+    "data_mesh",
     "evaluate",
     "expected_calibration_error",
     "fit",
     "fit_temperature",
-    "negative_log_likelihood",
     "grid_search",
     "lr_range_test",
+    "negative_log_likelihood",
     "parameter_count",
     "precision_recall_f1",
     "predict",
-    "reliability_bins",
     "random_search",
+    "reliability_bins",
     "restore_checkpoint",
     "save_checkpoint",
     "top_k_accuracy",

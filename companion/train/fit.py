@@ -18,6 +18,13 @@ from companion.train.evaluate import DEFAULT_BATCH_SIZE, DEFAULT_TOP_K, summariz
 from companion.train.history import History
 from companion.train.inputs import DeviceData, prepare
 from companion.train.model_state import output_classes, split_model
+from companion.train.sharding import (
+    batch_sharding,
+    check_divisible,
+    devices_along_batch,
+    replicate,
+    resolve_mesh,
+)
 from companion.train.steps import make_evaluator, make_train_chunk
 
 PROGRESS_UPDATES_PER_EPOCH = 10
@@ -26,13 +33,8 @@ AUGMENT_STREAM = 2**31 - 1  # augmentation keys: fold_in(fold_in(key, AUGMENT_ST
 
 
 def _check_options(
-    epochs, batch_size, optimizer, key, mesh, patience, label_smoothing, augment
+    epochs, batch_size, optimizer, key, patience, label_smoothing, augment, loss
 ) -> jax.Array:
-    if mesh is not None:
-        raise ValueError(
-            "mesh: multi-device training is not implemented yet; pass mesh=None to train on "
-            f"the default device (got {mesh!r})"
-        )
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0; got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -48,12 +50,29 @@ def _check_options(
         raise TypeError(f"augment must be a function augment(key, batch) -> batch; got {augment!r}")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1); got {label_smoothing}")
+    if loss is not None and not callable(loss):
+        raise TypeError(f"loss must be a function loss(logits, labels) -> scalar; got {loss!r}")
+    if loss is not None and label_smoothing:
+        raise ValueError("label_smoothing applies to the default cross-entropy only; with a custom loss, "
+                         f"smooth inside it (got label_smoothing={label_smoothing} and loss={loss!r})")
     key = jnp.asarray(key)
     if not jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape != (2,) or key.dtype != jnp.uint32:
             raise TypeError(f"key must be a jax.random.key; got {key.dtype}{list(key.shape)}")
         key = jax.random.wrap_key_data(key)
     return key
+
+
+def _check_loss(loss, batch_size: int, num_classes: int) -> None:
+    """Trace ``loss`` abstractly on one batch: it must return a float32 scalar."""
+    logits = jax.ShapeDtypeStruct((batch_size, num_classes), jnp.float32)
+    labels = jax.ShapeDtypeStruct((batch_size,), jnp.int32)
+    out = jax.eval_shape(loss, logits, labels)
+    if not hasattr(out, "shape") or out.shape != () or out.dtype != jnp.float32:
+        raise ValueError(
+            "loss(logits (B, K) float32, labels (B,) int32) must return a float32 scalar (the batch "
+            f"mean); got {getattr(out, 'dtype', type(out).__name__)}{list(getattr(out, 'shape', []))}"
+        )
 
 
 def _prepare_all(model, train, eval_data) -> tuple[DeviceData, DeviceData | None, int]:
@@ -81,7 +100,7 @@ def fit(
     optimizer: optax.GradientTransformation, key: jax.Array, eval=None, progress: bool = True,
     mesh=None, patience: int | None = None, restore_best: bool = False,
     checkpoint_dir: str | None = None, label_smoothing: float = 0.0,
-    eval_batch_size: int = DEFAULT_BATCH_SIZE, augment=None,
+    eval_batch_size: int = DEFAULT_BATCH_SIZE, augment=None, loss=None,
 ) -> History:
     """Train ``model`` in place with softmax cross-entropy and return its per-epoch History.
 
@@ -103,7 +122,12 @@ def fit(
         key: a ``jax.random.key`` for shuffling.
         eval: optional data of the same kinds, evaluated after every epoch.
         progress: show a tqdm bar with live loss and accuracy and one line per epoch.
-        mesh: reserved for multi-device training; must be ``None`` for now.
+        mesh: a ``jax.sharding.Mesh`` for data parallelism (e.g.
+            ``companion.train.data_mesh()``): every batch is split over its ``"data"`` axis
+            with a ``NamedSharding`` and the parameters are replicated, so each device computes
+            ``batch_size / devices`` examples and XLA all-reduces the gradients. ``None`` uses
+            every device when there is more than one, else trains unsharded. The same key and
+            global batch give the same losses as one device, up to float rounding.
         patience: stop after this many epochs without improvement of the eval accuracy (of the
             training loss without ``eval``); ``None`` trains all epochs.
         restore_best: end with the weights of the best epoch instead of the last.
@@ -114,14 +138,19 @@ def fit(
         augment: optional jittable ``augment(key, batch) -> batch`` applied to every float32
             training batch ``(B, H, W, C)`` inside the compiled loop (e.g. random flips and
             shifts); its keys derive from ``key``.
+        loss: optional ``loss(logits (B, K), labels (B,)) -> float32 scalar`` (the batch mean)
+            replacing the cross-entropy for training, e.g. class-weighted or focal losses; the
+            reported eval loss stays the cross-entropy.
 
     Returns:
         The :class:`History` (with the epochs of a resumed run's earlier part).
 
     Raises:
-        ValueError: ``mesh`` is not ``None``, bad sizes, image and label counts that differ,
-            labels out of range, wrong channel count, float pixels outside [0, 1].
-        TypeError: ``uint8`` images in an ``(images, labels)`` pair, a non-optax optimizer.
+        ValueError: bad sizes, a batch size that the mesh's devices do not divide, image and label
+            counts that differ, labels out of range, wrong channel count, float pixels outside
+            [0, 1], a loss that does not return a scalar.
+        TypeError: ``uint8`` images in an ``(images, labels)`` pair, a non-optax optimizer, a
+            ``mesh`` that is not a ``jax.sharding.Mesh``.
 
     Example:
         >>> from companion.nn import SeedCNN
@@ -131,7 +160,10 @@ def fit(
         >>> history.epochs
         1
     """
-    key = _check_options(epochs, batch_size, optimizer, key, mesh, patience, label_smoothing, augment)
+    key = _check_options(epochs, batch_size, optimizer, key, patience, label_smoothing, augment, loss)
+    mesh = resolve_mesh(mesh)
+    if mesh is not None:
+        check_divisible(batch_size, mesh)
     augment_key = jax.random.fold_in(key, AUGMENT_STREAM)
     train_arrays, eval_arrays, num_classes = _prepare_all(model, train, eval)
     steps = len(train_arrays) // batch_size
@@ -139,6 +171,9 @@ def fit(
         raise ValueError(
             f"batch_size {batch_size} exceeds the {len(train_arrays)} training examples"
         )
+    if loss is not None:
+        _check_loss(loss, batch_size, num_classes)
+    place, shard = _placement(mesh)
 
     train_graph, params, rest = split_model(model, training=True)
     eval_graph, _, _ = split_model(model, training=False)
@@ -153,24 +188,30 @@ def fit(
         monitor.load(meta["monitor"])
         if restore_best and checkpoint_exists(directory / BEST):
             best_state, _ = restore_checkpoint(directory / BEST, (params, rest))
+    params, rest, opt_state = place((params, rest, opt_state))
+    train_images, train_labels = place((train_arrays.images, train_arrays.labels))
 
     chunk_size = max(1, math.ceil(steps / PROGRESS_UPDATES_PER_EPOCH))
-    zero_f, zero_i = jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32)
-    order_shape = jax.ShapeDtypeStruct((steps * batch_size,), jnp.int32)
+    zero_f, zero_i = place((jnp.zeros((), jnp.float32), jnp.zeros((), jnp.int32)))
+    order_shape = jax.ShapeDtypeStruct((steps * batch_size,), jnp.int32,
+                                       sharding=None if mesh is None else zero_i.sharding)
     started = time.perf_counter()
     chunk = jax.jit(make_train_chunk(train_graph, optimizer, batch_size=batch_size,
-                                     label_smoothing=label_smoothing, augment=augment)).lower(
-        (params, rest, opt_state, zero_f, zero_i), train_arrays.images, train_arrays.labels,
-        order_shape, zero_i, zero_i, augment_key,
+                                     label_smoothing=label_smoothing, augment=augment, loss=loss,
+                                     batch_sharding=shard)).lower(
+        (params, rest, opt_state, zero_f, zero_i), train_images, train_labels,
+        order_shape, zero_i, zero_i, place(augment_key),
     ).compile()
     history.compile_seconds = time.perf_counter() - started
     evaluator = None
     if eval_arrays is not None:
         k = min(DEFAULT_TOP_K, num_classes)
+        ways = 1 if mesh is None else devices_along_batch(mesh)
+        eval_batch = -(-min(eval_batch_size, len(eval_arrays)) // ways) * ways  # masked padding
         evaluator = jax.jit(make_evaluator(
-            eval_graph, batch_size=min(eval_batch_size, len(eval_arrays)),
-            num_classes=num_classes, top_k=k,
+            eval_graph, batch_size=eval_batch, num_classes=num_classes, top_k=k, batch_sharding=shard,
         ))
+        eval_images, eval_labels = place((eval_arrays.images, eval_arrays.labels))
 
     bar = tqdm(total=(epochs - start_epoch) * steps, disable=not progress, unit="step",
                dynamic_ncols=True)
@@ -180,13 +221,14 @@ def fit(
                 break
             order = jax.random.permutation(jax.random.fold_in(key, epoch), len(train_arrays))
             epoch_augment_key = jax.random.fold_in(augment_key, epoch)
-            order = order[: steps * batch_size].astype(jnp.int32)
+            order = place(order[: steps * batch_size].astype(jnp.int32))
+            epoch_augment_key = place(epoch_augment_key)
             carry = (params, rest, opt_state, zero_f, zero_i)
             started = time.perf_counter()
             for first in range(0, steps, chunk_size):
                 last = min(first + chunk_size, steps)
-                carry = chunk(carry, train_arrays.images, train_arrays.labels, order,
-                              jnp.int32(first), jnp.int32(last), epoch_augment_key)
+                carry = chunk(carry, train_images, train_labels, order,
+                              *place((jnp.int32(first), jnp.int32(last))), epoch_augment_key)
                 if progress:
                     bar.update(last - first)
                     bar.set_postfix(epoch=epoch + 1, loss=f"{float(carry[3]) / last:.4f}",
@@ -199,7 +241,7 @@ def fit(
             history.epoch_seconds.append(seconds)
             eval_accuracy, eval_loss = math.nan, math.nan
             if evaluator is not None:
-                scores = summarize(evaluator(params, rest, eval_arrays.images, eval_arrays.labels),
+                scores = summarize(evaluator(params, rest, eval_images, eval_labels),
                                    num_examples=len(eval_arrays), top_k=k)
                 eval_accuracy, eval_loss = scores["accuracy"], scores["loss"]
             history.eval_accuracy.append(eval_accuracy)
@@ -224,6 +266,13 @@ def fit(
         params, rest = best_state
     nnx.update(model, params, rest)
     return history
+
+
+def _placement(mesh):
+    """``(place, batch_sharding)``: replicate arrays over ``mesh`` and split batches, or no-ops."""
+    if mesh is None:
+        return (lambda tree: tree), None
+    return (lambda tree: replicate(tree, mesh)), batch_sharding(mesh)
 
 
 def _epoch_line(history: History, epoch: int, epochs: int) -> str:

@@ -50,6 +50,7 @@ def cross_entropy(logits: jax.Array, labels: jax.Array, *, label_smoothing: floa
 def make_train_chunk(
     graphdef: Any, optimizer: optax.GradientTransformation, *, batch_size: int,
     label_smoothing: float = 0.0, augment: Callable[[jax.Array, jax.Array], jax.Array] | None = None,
+    loss: Callable[[jax.Array, jax.Array], jax.Array] | None = None, batch_sharding: Any = None,
 ) -> Callable[..., Carry]:
     """Build ``chunk(carry, images, labels, order, start, stop, key) -> carry`` (not yet jitted).
 
@@ -60,6 +61,10 @@ def make_train_chunk(
         label_smoothing: passed to :func:`cross_entropy`.
         augment: optional ``augment(key, batch) -> batch`` applied to each float32 batch
             ``(B, H, W, C)``; step ``i`` uses ``jax.random.fold_in(key, i)``.
+        loss: optional ``loss(logits (B, K), labels (B,)) -> scalar`` replacing the
+            cross-entropy (``label_smoothing`` must then be 0).
+        batch_sharding: optional ``jax.sharding.NamedSharding`` each gathered batch is
+            constrained to (data parallelism; see ``companion.train.sharding``).
 
     Returns:
         A pure function. ``carry`` is ``(params, rest, opt_state, loss_sum, correct)``;
@@ -73,6 +78,8 @@ def make_train_chunk(
 
     def loss_fn(model, images, labels):
         logits = model(images)
+        if loss is not None:
+            return loss(logits, labels), logits
         return cross_entropy(logits, labels, label_smoothing=label_smoothing), logits
 
     grad_fn = nnx.value_and_grad(loss_fn, has_aux=True)
@@ -81,18 +88,18 @@ def make_train_chunk(
         def step(index, carry):
             params, rest, opt_state, loss_sum, correct = carry
             rows = jax.lax.dynamic_slice_in_dim(order, index * batch_size, batch_size)
-            batch_labels = labels[rows]
+            batch, batch_labels = _shard(batch_sharding, images[rows], labels[rows])
             model = nnx.merge(graphdef, params, rest)
-            batch = batch_to_float(images[rows])
+            batch = batch_to_float(batch)
             if augment is not None:
                 batch = augment(jax.random.fold_in(key, index), batch)
-            (loss, logits), grads = grad_fn(model, batch, batch_labels)
+            (batch_loss, logits), grads = grad_fn(model, batch, batch_labels)
             _, _, rest = nnx.split(model, nnx.Param, ...)
             with jax.numpy_dtype_promotion("standard"):  # optax mixes Python floats and int counts
                 updates, opt_state = optimizer.update(grads, opt_state, params)
             params = optax.apply_updates(params, updates)
             hits = jnp.sum(jnp.argmax(logits, axis=-1) == batch_labels, dtype=jnp.int32)
-            return params, rest, opt_state, loss_sum + loss, correct + hits
+            return params, rest, opt_state, loss_sum + batch_loss, correct + hits
 
         return jax.lax.fori_loop(start, stop, step, carry)
 
@@ -100,7 +107,7 @@ def make_train_chunk(
 
 
 def make_evaluator(
-    graphdef: Any, *, batch_size: int, num_classes: int, top_k: int,
+    graphdef: Any, *, batch_size: int, num_classes: int, top_k: int, batch_sharding: Any = None,
 ) -> Callable[..., dict[str, jax.Array]]:
     """Build ``evaluator(params, rest, images, labels) -> sums`` (not yet jitted).
 
@@ -113,6 +120,7 @@ def make_evaluator(
         batch_size: examples per batch.
         num_classes: ``K``.
         top_k: the ``k`` of the top-k count.
+        batch_sharding: optional ``NamedSharding`` each batch is constrained to.
 
     Returns:
         A pure function returning ``confusion`` ``(K, K)`` int32, ``top_k_correct`` int32 and
@@ -131,7 +139,8 @@ def make_evaluator(
             rows = index * batch_size + jnp.arange(batch_size)
             valid = rows < count
             rows = jnp.minimum(rows, count - 1)
-            x, y = batch_to_float(images[rows]), labels[rows]
+            x, y = _shard(batch_sharding, images[rows], labels[rows])
+            x = batch_to_float(x)
             logits = model(x)
             predicted = jnp.argmax(logits, axis=-1)
             weight = valid.astype(jnp.int32)
@@ -152,3 +161,10 @@ def make_evaluator(
         return jax.lax.fori_loop(0, batches, body, start)
 
     return evaluator
+
+
+def _shard(sharding: Any, *arrays: jax.Array) -> tuple[jax.Array, ...]:
+    """Constrain batch arrays to ``sharding`` (split by rows over devices); no-op without one."""
+    if sharding is None:
+        return arrays
+    return tuple(jax.lax.with_sharding_constraint(a, sharding) for a in arrays)

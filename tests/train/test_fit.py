@@ -95,7 +95,7 @@ def test_early_stopping_and_restore_best(data, make_model):
         ((np.repeat(tiny_data()[0], 3, axis=-1), tiny_data()[1]), {}, ValueError,
          r"3 channels.*expects 1"),
         ((tiny_data()[0] * 255, tiny_data()[1]), {}, ValueError, r"\[0, 1\]"),
-        (tiny_data(), {"mesh": "devices"}, ValueError, "multi-device training is not implemented"),
+        (tiny_data(), {"mesh": "devices"}, TypeError, "mesh must be a jax.sharding.Mesh"),
         (tiny_data(), {"optimizer": "adam"}, TypeError, "optax"),
         (tiny_data(), {"batch_size": 1000}, ValueError, "exceeds"),
         (tiny_data(), {"eval": (tiny_data()[0], tiny_data()[1][:3])}, ValueError, "eval"),
@@ -123,3 +123,27 @@ def test_augment_runs_inside_the_loop_with_its_own_keys(data, make_model):
     assert _same(augmented, again)
     with pytest.raises(TypeError, match="augment"):
         _fit(make_model(), data, augment="flip")
+
+
+def test_custom_loss_replaces_the_cross_entropy(data, make_model):
+    from companion.formulas.losses import weighted_softmax_cross_entropy
+    from companion.train import cross_entropy
+
+    default, explicit, weighted = make_model(), make_model(), make_model()
+    _fit(default, data)
+    _fit(explicit, data, loss=cross_entropy)
+    weights = np.asarray([1.0, 1.0, 10.0], np.float32)
+    _fit(weighted, data, loss=lambda logits, labels: weighted_softmax_cross_entropy(logits, labels, weights))
+    assert _same(default, explicit)
+    assert not _same(default, weighted)
+
+
+@pytest.mark.parametrize(("options", "error", "message"), [
+    (dict(loss=lambda logits, labels: logits.sum(axis=-1)), ValueError, r"must return a float32 scalar"),
+    (dict(loss="focal"), TypeError, r"loss must be a function"),
+    (dict(loss=lambda logits, labels: logits.mean(), label_smoothing=0.1), ValueError,
+     r"label_smoothing applies to the default cross-entropy only"),
+])
+def test_bad_losses_are_clear_errors(data, make_model, options, error, message):
+    with pytest.raises(error, match=message):
+        _fit(make_model(), data, **options)
