@@ -27,6 +27,7 @@ from companion.train.model_state import split_model
 DEFAULT_LEARNING_RATE = 2e-4
 DEFAULT_BETA1 = 0.5  # Radford et al.
 DEFAULT_EMA_DECAY = 0.999
+EMA_WARMUP = 10  # decay at step t is min(ema_decay, (1 + t) / (EMA_WARMUP + t))
 DEFAULT_SAMPLES = 64
 PIXEL_MAX = 255.0
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
@@ -118,7 +119,7 @@ def make_gan_step(
     g_graph, d_graph, g_optimizer: optax.GradientTransformation, d_optimizer: optax.GradientTransformation, *,
     latent_dim: int, num_classes: int | None, loss: str = "non_saturating", ema_decay: float = DEFAULT_EMA_DECAY,
 ):
-    """Build the pure GAN step ``(state, key, real, labels) -> (state, metrics)``; jit it.
+    """Build the pure GAN step ``(state, key, real, labels, index=None) -> (state, metrics)``; jit it.
 
     ``state`` is ``(g_params, g_rest, d_params, d_rest, g_opt_state, d_opt_state, ema_params)``.
 
@@ -134,7 +135,10 @@ def make_gan_step(
 
     Returns:
         The step function. ``real``: float32 ``(B, H, W, C)`` in [-1, 1]; ``labels``: int
-        ``(B,)`` or ``None``. ``metrics``: dict of scalars ``d_loss``, ``g_loss``, ``d_real``,
+        ``(B,)`` or ``None``; ``index``: the step number ``t`` (from 0), which warms the EMA up
+        with the decay ``min(ema_decay, (1 + t) / (10 + t))`` so that the average forgets the
+        random initial weights quickly (``None``: always ``ema_decay``).
+        ``metrics``: dict of scalars ``d_loss``, ``g_loss``, ``d_real``,
         ``d_fake``.
 
     Example:
@@ -147,7 +151,7 @@ def make_gan_step(
     if loss not in GENERATOR_LOSSES:
         raise ValueError(f"loss must be one of {GENERATOR_LOSSES}; got {loss!r}")
 
-    def step(state, key, real, labels):
+    def step(state, key, real, labels, index=None):
         g_params, g_rest, d_params, d_rest, g_opt, d_opt, ema = state
         z_key, label_key = jax.random.split(key)
         batch = real.shape[0]
@@ -185,6 +189,9 @@ def make_gan_step(
             g_updates, g_opt = g_optimizer.update(g_grads, g_opt, g_params)
         g_params = optax.apply_updates(g_params, g_updates)
         decay = jnp.float32(ema_decay)
+        if index is not None:
+            t = jnp.asarray(index, jnp.float32)
+            decay = jnp.minimum(decay, (1 + t) / (EMA_WARMUP + t))
         ema = jax.tree.map(lambda e, p: decay * e + (1 - decay) * p, ema, g_params)
         metrics = {
             "d_loss": d_loss, "g_loss": g_loss,
@@ -238,7 +245,8 @@ def train_gan(
         g_optimizer: the generator's optax transformation (default :func:`default_optimizer`).
         d_optimizer: the discriminator's (default :func:`default_optimizer`).
         loss: generator loss, ``"non_saturating"`` or ``"minimax"``.
-        ema_decay: decay of the generator's exponential moving average per step.
+        ema_decay: decay of the generator's exponential moving average per step, reached after a
+            warm-up (see :func:`make_gan_step`).
         log_every: steps per compiled chunk; the losses are logged as chunk means.
         sample_every: record a sample grid every this many steps (rounded to ``log_every``),
             and after the last step.
@@ -282,7 +290,7 @@ def train_gan(
             index_key, step_key = jax.random.split(k)
             index = jax.random.randint(index_key, (batch_size,), 0, images.shape[0])
             batch_labels = None if labels is None else labels[index]
-            state, metrics = step(state, step_key, to_signed(images[index]), batch_labels)
+            state, metrics = step(state, step_key, to_signed(images[index]), batch_labels, first + i)
             return state, jax.tree.map(jnp.add, sums, metrics)
 
         zeros = {name: jnp.zeros((), jnp.float32) for name in METRICS}

@@ -61,6 +61,11 @@ def test_step_updates_both_players_and_the_ema(key):
     for a, b in zip(jax.tree.leaves(new[6]), jax.tree.leaves(halfway), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    # warm-up: at step 0 the decay is min(0.5, 1 / 10) = 0.1, so the EMA is mostly the new weights
+    warm, _ = step(state, key, to_signed(jnp.asarray(images)), jnp.asarray(labels), 0)
+    mostly_new = jax.tree.map(lambda e, p: 0.1 * e + 0.9 * p, g_params, warm[0])
+    for a, b in zip(jax.tree.leaves(warm[6]), jax.tree.leaves(mostly_new), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_generate_and_grid(key):
