@@ -35,11 +35,10 @@ BISECTION_STEPS = 60  # halvings of the log-temperature interval: far below floa
 class ReliabilityBins(NamedTuple):
     """Per-bin statistics of a reliability diagram (a pytree of arrays).
 
-    Attributes:
-        counts: examples per bin, ``int32`` of shape ``(B,)``.
-        accuracy: fraction correct per bin (0 for an empty bin), float32 ``(B,)``.
-        confidence: mean confidence per bin (0 for an empty bin), float32 ``(B,)``.
-        edges: the bin edges ``0, 1/B, ..., 1``, float32 ``(B + 1,)``.
+    The fields are ``counts`` (examples per bin, ``int32`` of shape ``(B,)``), ``accuracy``
+    (fraction correct per bin, 0 for an empty bin, float32 ``(B,)``), ``confidence`` (mean
+    confidence per bin, 0 for an empty bin, float32 ``(B,)``) and ``edges`` (the bin edges
+    ``0, 1/B, ..., 1``, float32 ``(B + 1,)``).
 
     Example:
         >>> bins = reliability_bins(jnp.array([[0.9, 0.1], [0.3, 0.7]]), jnp.array([0, 0]), num_bins=2)
@@ -51,6 +50,12 @@ class ReliabilityBins(NamedTuple):
     accuracy: jax.Array
     confidence: jax.Array
     edges: jax.Array
+
+
+ReliabilityBins.counts.__doc__ = "Examples per bin, ``int32`` of shape ``(B,)``."
+ReliabilityBins.accuracy.__doc__ = "Fraction correct per bin (0 for an empty bin), float32 ``(B,)``."
+ReliabilityBins.confidence.__doc__ = "Mean confidence per bin (0 for an empty bin), float32 ``(B,)``."
+ReliabilityBins.edges.__doc__ = "The bin edges ``0, 1/B, ..., 1``, float32 ``(B + 1,)``."
 
 
 def _shape(value) -> tuple[int, ...]:
