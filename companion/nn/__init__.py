@@ -1,5 +1,6 @@
 """Flax NNX models used in the book, and fast exact layers for CPU training."""
 
+from companion.nn.airbench import AirbenchCNN, ConvGroup, Frozen, whitening_weights
 from companion.nn.bn_cnn import BatchNormCNN, ConvBN
 from companion.nn.layers import Conv2D, extract_patches, max_pool
 from companion.nn.lenet import LeNet5
@@ -9,13 +10,17 @@ from companion.nn.vgg import VGG
 
 __all__ = [
     "VGG",
+    "AirbenchCNN",
     "BatchNormCNN",
     "Conv2D",
     "ConvBN",
+    "ConvGroup",
+    "Frozen",
     "LeNet5",
     "ResNet9",
     "Residual",
     "SeedCNN",
     "extract_patches",
     "max_pool",
+    "whitening_weights",
 ]
