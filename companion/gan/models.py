@@ -8,7 +8,10 @@ a ``tanh`` output, LeakyReLU in the discriminator.
 
 Conditional models (``num_classes`` given) take integer labels too: the generator concatenates a
 one-hot code to ``z``; the discriminator is a projection discriminator (Miyato and Koyama, 2018)
-that adds ``<embed(y), features>`` to its logit.
+that adds ``<embed(y), features>`` to its logit. With ``auxiliary=True`` the discriminator also
+has a class head on the same features (the auxiliary classifier of AC-GAN, Odena et al., 2017):
+``train_gan(..., aux_weight=...)`` trains it on real images and asks the generator to produce
+images it classifies as the requested class.
 """
 
 from __future__ import annotations
@@ -118,6 +121,8 @@ class Discriminator(nnx.Module):
         in_shape: ``(28, 28, 1)`` or ``(32, 32, 3)``.
         num_classes: number of classes of a conditional discriminator, or ``None``.
         width: channels of the first convolution.
+        auxiliary: add an auxiliary class head (conditional models only), read by
+            :meth:`scores`.
         rngs: the random streams for parameter initialisation.
 
     Example:
@@ -128,12 +133,14 @@ class Discriminator(nnx.Module):
 
     def __init__(
         self, *, in_shape=(28, 28, 1), num_classes: int | None = None, width: int = DEFAULT_WIDTH,
-        rngs: nnx.Rngs,
+        auxiliary: bool = False, rngs: nnx.Rngs,
     ) -> None:
         self.in_shape = _check_shape(in_shape, "in_shape")
         if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
             raise ValueError(f"num_classes must be None or an int >= 2; got {num_classes!r}")
-        self.num_classes, self.width = num_classes, width
+        if auxiliary and num_classes is None:
+            raise ValueError("auxiliary=True needs a conditional discriminator: pass num_classes")
+        self.num_classes, self.width, self.auxiliary = num_classes, width, auxiliary
         init = nnx.initializers.normal(DCGAN_INIT_STD)
         conv = dict(strides=2, padding="SAME", kernel_init=init, rngs=rngs)
         self.conv1 = Conv2D(self.in_shape[-1], width, DOWN_KERNEL, **conv)
@@ -142,9 +149,27 @@ class Discriminator(nnx.Module):
         self.features = side * side * 2 * width
         self.head = nnx.Linear(self.features, 1, kernel_init=init, rngs=rngs)
         self.embed = nnx.Embed(num_classes, self.features, embedding_init=init, rngs=rngs) if num_classes else None
+        self.classify = nnx.Linear(self.features, num_classes, kernel_init=init, rngs=rngs) if auxiliary else None
 
     def __call__(self, x: jax.Array, labels: jax.Array | None = None) -> jax.Array:
         """Map images ``(N, H, W, C)`` in [-1, 1] (and int labels ``(N,)``) to logits ``(N,)``."""
+        return self.scores(x, labels)[0]
+
+    def scores(self, x: jax.Array, labels: jax.Array | None = None) -> tuple[jax.Array, jax.Array | None]:
+        """The real-vs-fake logits ``(N,)`` and the auxiliary class logits ``(N, K)`` (or ``None``).
+
+        Args:
+            x: images ``(N, H, W, C)`` in [-1, 1].
+            labels: int labels ``(N,)`` of a conditional model, else ``None``.
+
+        Returns:
+            ``(logits, class_logits)``; ``class_logits`` is ``None`` without ``auxiliary``.
+
+        Example:
+            >>> d = Discriminator(num_classes=10, auxiliary=True, rngs=nnx.Rngs(0))
+            >>> [a.shape for a in d.scores(jnp.zeros((2, 28, 28, 1)), jnp.array([0, 1]))]
+            [(2,), (2, 10)]
+        """
         if jnp.ndim(x) != 4 or tuple(x.shape[1:]) != self.in_shape:
             raise ValueError(f"x must have shape (N, {', '.join(map(str, self.in_shape))}); got {tuple(jnp.shape(x))}")
         labels = _check_labels(labels, x.shape[0], self.num_classes, "Discriminator")
@@ -153,4 +178,4 @@ class Discriminator(nnx.Module):
         logits = self.head(h)[:, 0]
         if labels is not None:
             logits = logits + jnp.sum(self.embed(labels) * h, axis=-1)
-        return logits
+        return logits, (self.classify(h) if self.classify is not None else None)

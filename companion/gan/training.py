@@ -118,6 +118,7 @@ class GANHistory:
 def make_gan_step(
     g_graph, d_graph, g_optimizer: optax.GradientTransformation, d_optimizer: optax.GradientTransformation, *,
     latent_dim: int, num_classes: int | None, loss: str = "non_saturating", ema_decay: float = DEFAULT_EMA_DECAY,
+    aux_weight: float = 0.0,
 ):
     """Build the pure GAN step ``(state, key, real, labels, index=None) -> (state, metrics)``; jit it.
 
@@ -132,6 +133,10 @@ def make_gan_step(
         num_classes: classes of conditional models (fakes get uniform random labels), or ``None``.
         loss: the generator loss, ``"non_saturating"`` or ``"minimax"``.
         ema_decay: the EMA's decay per step.
+        aux_weight: weight of the auxiliary classification terms (AC-GAN; the discriminator
+            must have ``auxiliary=True``): the discriminator's class head learns the real
+            images' labels, and the generator is pushed to make images that head classifies as
+            the requested class. ``0`` turns them off.
 
     Returns:
         The step function. ``real``: float32 ``(B, H, W, C)`` in [-1, 1]; ``labels``: int
@@ -150,6 +155,9 @@ def make_gan_step(
     """
     if loss not in GENERATOR_LOSSES:
         raise ValueError(f"loss must be one of {GENERATOR_LOSSES}; got {loss!r}")
+    if aux_weight < 0 or (aux_weight and num_classes is None):
+        raise ValueError(f"aux_weight must be >= 0, and > 0 only for conditional models; got {aux_weight} "
+                         f"with num_classes={num_classes}")
 
     def step(state, key, real, labels, index=None):
         g_params, g_rest, d_params, d_rest, g_opt, d_opt, ema = state
@@ -167,10 +175,13 @@ def make_gan_step(
 
         def d_objective(params):
             model = nnx.merge(d_graph, params, d_rest)
-            real_logits = model(real, labels)
-            fake_logits = model(jax.lax.stop_gradient(fake), fake_labels)
+            real_logits, real_classes = model.scores(real, labels)
+            fake_logits, _ = model.scores(jax.lax.stop_gradient(fake), fake_labels)
             rest = nnx.state(model, nnx.Not(nnx.Param))
-            return discriminator_loss(real_logits, fake_logits), (real_logits, fake_logits, rest)
+            objective = discriminator_loss(real_logits, fake_logits)
+            if aux_weight:
+                objective = objective + aux_weight * _class_loss(real_classes, labels)
+            return objective, (real_logits, fake_logits, rest)
 
         (d_loss, (real_logits, fake_logits, d_rest)), d_grads = jax.value_and_grad(d_objective, has_aux=True)(
             d_params
@@ -181,7 +192,11 @@ def make_gan_step(
 
         def g_objective(images):
             model = nnx.merge(d_graph, d_params, d_rest)
-            return generator_loss(model(images, fake_labels), kind=loss)
+            logits, classes = model.scores(images, fake_labels)
+            objective = generator_loss(logits, kind=loss)
+            if aux_weight:
+                objective = objective + aux_weight * _class_loss(classes, fake_labels)
+            return objective
 
         g_loss, image_grads = jax.value_and_grad(g_objective)(fake)
         g_grads, _ = g_vjp(image_grads)
@@ -200,6 +215,12 @@ def make_gan_step(
         return (g_params, g_rest, d_params, d_rest, g_opt, d_opt, ema), metrics
 
     return step
+
+
+def _class_loss(class_logits: jax.Array | None, labels: jax.Array) -> jax.Array:
+    if class_logits is None:
+        raise ValueError("aux_weight > 0 needs a discriminator built with auxiliary=True")
+    return optax.softmax_cross_entropy_with_integer_labels(class_logits, labels).mean()
 
 
 def _check_data(images, labels, generator, discriminator) -> tuple[jax.Array, jax.Array | None]:
@@ -229,7 +250,7 @@ def train_gan(
     batch_size: int = 64, g_optimizer: optax.GradientTransformation | None = None,
     d_optimizer: optax.GradientTransformation | None = None, loss: str = "non_saturating",
     ema_decay: float = DEFAULT_EMA_DECAY, log_every: int = 50, sample_every: int = 500,
-    num_samples: int = DEFAULT_SAMPLES, progress: bool = True,
+    num_samples: int = DEFAULT_SAMPLES, progress: bool = True, aux_weight: float = 0.0,
 ) -> tuple[GANHistory, nnx.Module]:
     """Train ``generator`` and ``discriminator`` in place; return the history and the EMA generator.
 
@@ -252,6 +273,8 @@ def train_gan(
             and after the last step.
         num_samples: images per recorded grid.
         progress: show a tqdm bar.
+        aux_weight: weight of the AC-GAN auxiliary classification terms (see
+            :func:`make_gan_step`); needs a discriminator with ``auxiliary=True``.
 
     Returns:
         ``(history, ema_generator)``: a :class:`GANHistory` and a copy of ``generator`` holding
@@ -271,6 +294,8 @@ def train_gan(
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1; got {value!r}")
     images, labels = _check_data(images, labels, generator, discriminator)
+    if aux_weight and not getattr(discriminator, "auxiliary", False):
+        raise ValueError(f"aux_weight={aux_weight} needs a discriminator built with auxiliary=True")
     g_optimizer = g_optimizer or default_optimizer()
     d_optimizer = d_optimizer or default_optimizer()
     g_graph, g_params, g_rest = split_model(generator, training=True)
@@ -278,7 +303,7 @@ def train_gan(
     eval_graph, _, _ = split_model(generator, training=False)
     num_classes = generator.num_classes
     step = make_gan_step(g_graph, d_graph, g_optimizer, d_optimizer, latent_dim=generator.latent_dim,
-                         num_classes=num_classes, loss=loss, ema_decay=ema_decay)
+                         num_classes=num_classes, loss=loss, ema_decay=ema_decay, aux_weight=aux_weight)
     data_key, sample_key = jax.random.split(key)
     sample_z = jax.random.normal(sample_key, (num_samples, generator.latent_dim), jnp.float32)
     sample_labels = None if num_classes is None else jnp.arange(num_samples, dtype=jnp.int32) % num_classes
@@ -301,7 +326,10 @@ def train_gan(
         return to_unit(nnx.merge(eval_graph, ema, rest)(sample_z, sample_labels))
 
     state = (g_params, g_rest, d_params, d_rest, g_optimizer.init(g_params), d_optimizer.init(d_params),
-             jax.tree.map(jnp.copy, g_params))
+             g_params)
+    # The chunk donates its state; copy first so that arrays shared with the caller's models (or
+    # their nnx.clone copies) are never deleted under them.
+    state = jax.tree.map(jnp.copy, state)
     started = time.perf_counter()
     chunk = jax.jit(chunk, donate_argnums=0).lower(state, jnp.int32(0)).compile()
     sample = jax.jit(sample)

@@ -86,3 +86,23 @@ def test_bad_input(key):
         train_gan(key, g, d, images[..., 0], steps=1, progress=False)
     with pytest.raises(ValueError, match="steps"):
         train_gan(key, g, d, images, steps=0, progress=False)
+
+
+def test_auxiliary_classifier_terms(key):
+    g, _ = tiny_models(num_classes=10)
+    d = Discriminator(num_classes=10, width=4, auxiliary=True, rngs=nnx.Rngs(1))
+    images, labels = data(16)
+    logits, classes = d.scores(to_signed(jnp.asarray(images)), jnp.asarray(labels))
+    assert logits.shape == (16,) and classes.shape == (16, 10)
+    np.testing.assert_array_equal(d(to_signed(jnp.asarray(images)), jnp.asarray(labels)), logits)
+    runs = {}
+    for weight in (0.0, 1.0):
+        gen, disc = nnx.clone(g), nnx.clone(d)
+        history, _ = train_gan(key, gen, disc, images, labels, steps=2, batch_size=8, log_every=1,
+                               progress=False, aux_weight=weight)
+        runs[weight] = history.d_loss
+    assert runs[1.0][0] > runs[0.0][0]  # the class term adds a positive cross-entropy to D's loss
+    with pytest.raises(ValueError, match="auxiliary=True"):
+        train_gan(key, g, tiny_models(num_classes=10)[1], images, labels, steps=1, progress=False, aux_weight=1.0)
+    with pytest.raises(ValueError, match="needs a conditional discriminator"):
+        Discriminator(auxiliary=True, rngs=nnx.Rngs(0))
