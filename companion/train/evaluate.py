@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -54,11 +56,26 @@ def evaluate(
     )
     k = min(top_k, num_classes)
     graphdef, params, rest = split_model(model, training=False)
-    evaluator = jax.jit(
-        make_evaluator(graphdef, batch_size=min(batch_size, len(arrays)), num_classes=num_classes, top_k=k)
-    )
+    evaluator = _compiled_evaluator(graphdef, min(batch_size, len(arrays)), num_classes, k)
     sums = evaluator(params, rest, arrays.images, arrays.labels)
     return summarize(sums, num_examples=len(arrays), top_k=k)
+
+
+COMPILED_CACHE_SIZE = 32  # jitted programs kept per process, so repeated calls do not recompile
+
+
+@functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def _compiled_evaluator(graphdef, batch_size: int, num_classes: int, top_k: int):
+    return jax.jit(make_evaluator(graphdef, batch_size=batch_size, num_classes=num_classes, top_k=top_k))
+
+
+@functools.lru_cache(maxsize=COMPILED_CACHE_SIZE)
+def _compiled_predictor(graphdef):
+    @jax.jit
+    def run(params, rest, batch):
+        return jnp.argmax(nnx.merge(graphdef, params, rest)(batch_to_float(batch)), axis=-1)
+
+    return run
 
 
 def _classes(model: nnx.Module, data) -> int:
@@ -126,11 +143,7 @@ def predict(model: nnx.Module, images, *, batch_size: int = DEFAULT_BATCH_SIZE) 
     if images.ndim != 4:
         raise ValueError(f"images must have shape (N, H, W, C); got shape {tuple(images.shape)}")
     graphdef, params, rest = split_model(model, training=False)
-
-    @jax.jit
-    def run(params, rest, batch):
-        return jnp.argmax(nnx.merge(graphdef, params, rest)(batch_to_float(batch)), axis=-1)
-
+    run = _compiled_predictor(graphdef)
     count = images.shape[0]
     batch_size = min(batch_size, count)
     out = []

@@ -35,3 +35,19 @@ def test_evaluate_rejects_bad_data(data, make_model):
         evaluate(make_model(), (images, labels + 3))
     with pytest.raises(ValueError, match="channels"):
         evaluate(make_model(), (np.repeat(images, 2, axis=-1), labels))
+
+
+def test_repeated_calls_reuse_the_compiled_programs(data, make_model):
+    import importlib
+
+    evaluate_module = importlib.import_module("companion.train.evaluate")  # the module, not the function
+    evaluator_cache = evaluate_module._compiled_evaluator
+    predictor_cache = evaluate_module._compiled_predictor
+    model = make_model()
+    evaluate(model, data)
+    predict(model, data[0])
+    hits = evaluator_cache.cache_info().hits, predictor_cache.cache_info().hits
+    evaluate(model, data)
+    predict(model, data[0])
+    assert evaluator_cache.cache_info().hits == hits[0] + 1
+    assert predictor_cache.cache_info().hits == hits[1] + 1
