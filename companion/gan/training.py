@@ -159,6 +159,12 @@ def make_gan_step(
         raise ValueError(f"aux_weight must be >= 0, and > 0 only for conditional models; got {aux_weight} "
                          f"with num_classes={num_classes}")
 
+    def scores(model, images, labels):
+        # Only the auxiliary terms need the class head; any discriminator(images, labels) works without.
+        if aux_weight:
+            return model.scores(images, labels)
+        return model(images, labels), None
+
     def step(state, key, real, labels, index=None):
         g_params, g_rest, d_params, d_rest, g_opt, d_opt, ema = state
         z_key, label_key = jax.random.split(key)
@@ -175,8 +181,8 @@ def make_gan_step(
 
         def d_objective(params):
             model = nnx.merge(d_graph, params, d_rest)
-            real_logits, real_classes = model.scores(real, labels)
-            fake_logits, _ = model.scores(jax.lax.stop_gradient(fake), fake_labels)
+            real_logits, real_classes = scores(model, real, labels)
+            fake_logits, _ = scores(model, jax.lax.stop_gradient(fake), fake_labels)
             rest = nnx.state(model, nnx.Not(nnx.Param))
             objective = discriminator_loss(real_logits, fake_logits)
             if aux_weight:
@@ -192,7 +198,7 @@ def make_gan_step(
 
         def g_objective(images):
             model = nnx.merge(d_graph, d_params, d_rest)
-            logits, classes = model.scores(images, fake_labels)
+            logits, classes = scores(model, images, fake_labels)
             objective = generator_loss(logits, kind=loss)
             if aux_weight:
                 objective = objective + aux_weight * _class_loss(classes, fake_labels)
