@@ -5,7 +5,10 @@ at batch 128 in float32 with Adam, for the same number of steps per epoch over i
 
 * companion: ``fit`` on a ``companion.data.Dataset`` of ``uint8`` images (converted on the device);
   its per-epoch ``images_per_second`` covers the whole loop (shuffling, gathering, steps,
-  progress synchronisation), compile time is reported separately.
+  progress synchronisation), compile time is reported separately. It runs twice, each time in
+  a fresh process: with JAX's default single CPU device, and with the CPU presented as one
+  device per core (``companion.perf.use_cpu_devices``), where ``fit`` splits every batch over
+  the cores (data parallelism).
 * PyTorch (:func:`companion.perf.torch_seed_cnn_throughput`): a ``randperm`` per epoch, batches
   gathered from float32 tensors already in [0, 1] (NCHW, PyTorch's native layout),
   ``zero_grad``/``backward``/``step``; timed with as many threads as cores and with one thread,
@@ -20,7 +23,10 @@ Prints one JSON line. Usage::
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
+import sys
 import time
 
 import common
@@ -31,6 +37,7 @@ from flax import nnx
 
 from companion.data import Dataset
 from companion.nn import SeedCNN
+from companion.perf import use_cpu_devices
 from companion.train import fit
 
 BATCH = 128
@@ -49,6 +56,13 @@ def matmul_peaks() -> dict:
     return peaks
 
 
+def synthetic_data(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    count = steps * BATCH
+    pixels = rng.integers(0, 256, (count, SIDE, SIDE, 1), dtype=np.uint8)
+    return pixels, rng.integers(0, CLASSES, count).astype(np.int32)
+
+
 def run_companion(pixels: np.ndarray, labels: np.ndarray, epochs: int) -> dict:
     data = Dataset(pixels, labels, tuple(str(i) for i in range(CLASSES)), "synthetic")
     model = SeedCNN(rngs=nnx.Rngs(0))
@@ -62,22 +76,37 @@ def run_companion(pixels: np.ndarray, labels: np.ndarray, epochs: int) -> dict:
             "final_loss": history.train_loss[-1]}
 
 
+def companion_in_fresh_process(devices: int, steps: int, epochs: int) -> dict:
+    """``run_companion`` in a new Python process whose CPU is ``devices`` JAX devices."""
+    command = [sys.executable, __file__, "--worker-devices", str(devices), "--steps", str(steps),
+               "--repeats", str(epochs - 1)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["devices"] = devices
+    return result
+
+
 def main() -> None:
     parser = common.parser(__doc__)
     parser.add_argument("--steps", type=int, default=100, help="training steps per epoch")
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs after one warm-up")
+    parser.add_argument("--worker-devices", type=int, default=None,
+                        help="internal: run only companion's fit on this many CPU devices, print JSON")
     args = parser.parse_args()
     if args.quick:
         args.steps, args.repeats = QUICK_STEPS, QUICK_REPEATS
-    cores = common.cores()
-    rng = np.random.default_rng(0)
-    count = args.steps * BATCH
-    pixels = rng.integers(0, 256, (count, SIDE, SIDE, 1), dtype=np.uint8)
-    labels = rng.integers(0, CLASSES, count).astype(np.int32)
     epochs = args.repeats + 1
+    if args.worker_devices is not None:
+        use_cpu_devices(args.worker_devices)
+        print(json.dumps(run_companion(*synthetic_data(args.steps), epochs)))
+        return
+    cores = common.cores()
+    pixels, labels = synthetic_data(args.steps)
 
     peaks = matmul_peaks()
-    companion = run_companion(pixels, labels, epochs)
+    split = max(d for d in range(1, cores + 1) if BATCH % d == 0)  # devices must divide the batch
+    runs = [companion_in_fresh_process(d, args.steps, epochs) for d in sorted({1, split})]
+    companion = max(runs, key=lambda r: r["images_per_second"])
     # PyTorch's OpenMP pool can collapse when other jobs share the cores: time it with every core
     # and with one thread, and compare against the faster of the two.
     torch_runs = [r for r in (common.torch_seed_cnn_throughput(pixels, labels, epochs=epochs, threads=t,
@@ -92,6 +121,9 @@ def main() -> None:
         "benchmark": "train_step", "model": "SeedCNN", "batch_size": BATCH, "dtype": "float32",
         "optimizer": "adam", "steps_per_epoch": args.steps, "timed_epochs": args.repeats,
         "companion_images_per_second": round(companion["images_per_second"], 1),
+        "companion_devices": companion["devices"],
+        "companion_images_per_second_by_devices": {
+            str(r["devices"]): round(r["images_per_second"], 1) for r in runs},
         "companion_compile_seconds": round(companion["compile_seconds"], 2),
         "companion_fit_wall_seconds": round(companion["fit_wall_seconds"], 2),
         "companion_per_epoch": [round(r, 1) for r in companion["per_epoch"]],
@@ -99,7 +131,7 @@ def main() -> None:
         "train_gflop_per_image": round(train_flops / 1e9, 5),
         "companion_mfu": round(companion_mfu, 4),
     }
-    ours = f"{companion['images_per_second']:.0f} img/s"
+    ours = f"{companion['images_per_second']:.0f} img/s ({companion['devices']} CPU dev.)"
     if torch_result is not None:
         ratio = companion["images_per_second"] / torch_result["images_per_second"]
         result.update({

@@ -1,7 +1,9 @@
 """Flax NNX models used in the book, and fast exact layers for CPU training."""
 
 from companion.nn.airbench import AirbenchCNN, ConvGroup, Frozen, whitening_weights
+from companion.nn.batchnorm import set_batchnorm_momentum
 from companion.nn.bn_cnn import BatchNormCNN, ConvBN
+from companion.nn.fused import conv_relu_pool
 from companion.nn.layers import Conv2D, extract_patches, max_pool
 from companion.nn.lenet import LeNet5
 from companion.nn.resnet import Residual, ResNet9
@@ -20,7 +22,9 @@ __all__ = [
     "ResNet9",
     "Residual",
     "SeedCNN",
+    "conv_relu_pool",
     "extract_patches",
     "max_pool",
+    "set_batchnorm_momentum",
     "whitening_weights",
 ]

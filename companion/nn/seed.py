@@ -6,6 +6,7 @@ import jax
 from flax import nnx
 
 from companion.nn._shapes import pool_size, valid_conv_size
+from companion.nn.fused import conv_relu_pool
 from companion.nn.layers import Conv2D, max_pool
 
 KERNEL = 3
@@ -50,7 +51,8 @@ class SeedCNN(nnx.Module):
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Map images ``(N, H, W, C)`` (float32 in [0, 1]) to logits ``(N, num_classes)``."""
-        x = max_pool(jax.nn.relu(self.conv1(x)), POOL)
+        # conv1 -> ReLU -> pool in one pass: it never builds the largest feature map
+        x = conv_relu_pool(x, self.conv1.kernel[...], self.conv1.bias[...])
         x = max_pool(jax.nn.relu(self.conv2(x)), POOL)
         x = x.reshape(x.shape[0], -1)
         return self.dense2(jax.nn.relu(self.dense1(x)))

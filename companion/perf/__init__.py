@@ -13,6 +13,7 @@ from companion.perf.cost import (
     seed_cnn_forward_flops,
     xla_cost,
 )
+from companion.perf.devices import use_cpu_devices
 from companion.perf.peak import matmul_peak_flops, torch_matmul_peak_flops
 from companion.perf.timing import MIN_REPEATS, first_call_seconds, median_seconds
 from companion.perf.torch_reference import torch_available, torch_seed_cnn_throughput
@@ -28,5 +29,6 @@ __all__ = [
     "torch_available",
     "torch_matmul_peak_flops",
     "torch_seed_cnn_throughput",
+    "use_cpu_devices",
     "xla_cost",
 ]

@@ -20,6 +20,7 @@ from companion.train.metrics import (
     top_k_accuracy,
 )
 from companion.train.model_state import parameter_count
+from companion.train.recipes import airbench_optimizer
 from companion.train.search import Choice, LogUniform, SearchResults, Trial, Uniform, grid_search, random_search
 from companion.train.sharding import data_mesh
 from companion.train.steps import cross_entropy
@@ -34,6 +35,7 @@ __all__ = [
     "Trial",
     "Uniform",
     "accuracy",
+    "airbench_optimizer",
     "batch_to_float",
     "checkpoint_exists",
     "confusion_matrix",
