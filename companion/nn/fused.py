@@ -80,15 +80,14 @@ def _bwd(residuals, grad):
     hp, wp = best.shape[1], best.shape[2]
     grad = jnp.where(best > 0, grad, 0.0)  # ReLU: zero gradient where the output was clipped
     views = _views(x, kh, kw, hp, wp)
-    rows = []
-    for i in range(kh):
-        for j in range(kw):
-            # the input value under kernel tap (i, j) at each window's winning position
-            chosen = views[i + 1, j + 1][..., None]
-            for index, (a, b) in reversed(list(enumerate((a, b) for a in range(POOL) for b in range(POOL)))[:-1]):
-                chosen = jnp.where((winner == index)[..., None, :], views[i + a, j + b][..., None], chosen)
-            rows.append(jnp.einsum("nhwcf,nhwf->cf", chosen, grad))
-    kernel_grad = jnp.stack(rows).reshape(kh, kw, c_in, c_out)
+    # kernel gradient: for each window position (a, b), the patches seen from there times the
+    # gradient of the windows it won; four matrix products of (9 C_in, N Hp Wp) by (N Hp Wp, C_out)
+    kernel_grad = 0.0
+    for index, (a, b) in enumerate((a, b) for a in range(POOL) for b in range(POOL)):
+        patches = jnp.concatenate([views[a + i, b + j] for i in range(kh) for j in range(kw)], axis=-1)
+        won = jnp.where(winner == index, grad, 0.0)
+        kernel_grad = kernel_grad + patches.reshape(-1, kh * kw * c_in).T @ won.reshape(-1, c_out)
+    kernel_grad = kernel_grad.reshape(kh, kw, c_in, c_out)
     bias_grad = grad.sum(axis=(0, 1, 2))
     # input gradient: scatter to the winning positions, then the plain convolution's transpose
     # (XLA drops it when nothing needs it, e.g. for the network's input images)
