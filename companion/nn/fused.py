@@ -1,13 +1,15 @@
-"""``conv_relu_pool``: an input layer's convolution, ReLU and 2 x 2 max pooling in one pass.
+"""``conv_relu_pool``: a convolution, ReLU and 2 x 2 max pooling in one pass.
 
-A network's first convolution has few input channels (1 for grey, 3 for RGB) but produces its
-largest feature map: for ``SeedCNN`` on MNIST, ``128 x 26 x 26 x 32`` floats per batch, which
-the ReLU, the pooling and their gradients read and write again and again. On a CPU that memory
-traffic, not arithmetic, dominates. This layer never builds the full map:
+The convolution before a pooling layer produces a feature map four times larger than what the
+pooling keeps: for ``SeedCNN``'s first layer on MNIST, ``128 x 26 x 26 x 32`` floats per batch,
+which the ReLU, the pooling and their gradients read and write again and again. On a CPU that
+memory traffic, not arithmetic, dominates. This layer never builds the full map:
 
 * **forward**: the four positions ``(a, b)`` of every 2 x 2 pooling window are computed as four
-  separate convolutions of strided views of the input, ``z_ab``, each of the pooled size; the
-  output is ``relu(max_ab z_ab)``, and the index of the winning position is kept (one byte);
+  separate convolutions of strided views of the input, ``z_ab``, each of the pooled size (for
+  up to four input channels as fused multiply-adds, otherwise as one matrix product of the
+  patches each); the output is ``relu(max_ab z_ab)``, and the index of the winning position is
+  kept (one byte);
 * **backward**: the output gradient flows only to the winning position (as for
   ``reduce_window``'s max pooling, the first one on ties) and only where the ReLU was active, so
   the kernel gradient is a sum over the pooled map of the input value at the winning position
@@ -28,7 +30,7 @@ import jax.numpy as jnp
 from companion.nn.layers import extract_patches
 
 POOL = 2
-MAX_INPUT_CHANNELS = 4  # the broadcasted formulation stores C_in x C_out products per pixel
+BROADCAST_CHANNELS = 4  # up to this many input channels, each phase is a fused multiply-add loop
 
 
 def _views(x: jax.Array, kh: int, kw: int, hp: int, wp: int) -> dict[tuple[int, int], jax.Array]:
@@ -40,9 +42,16 @@ def _views(x: jax.Array, kh: int, kw: int, hp: int, wp: int) -> dict[tuple[int, 
     }
 
 
+def _phase_patches(views, kh: int, kw: int, a: int, b: int) -> jax.Array:
+    """The ``kh x kw`` patches seen from window position ``(a, b)``: ``(N, Hp, Wp, kh kw C_in)``."""
+    return jnp.concatenate([views[a + i, b + j] for i in range(kh) for j in range(kw)], axis=-1)
+
+
 def _phase(views, kernel: jax.Array, a: int, b: int) -> jax.Array:
     """``z_ab``: the convolution at window position ``(a, b)``, shape ``(N, Hp, Wp, C_out)``."""
-    kh, kw = kernel.shape[:2]
+    kh, kw, c_in, c_out = kernel.shape
+    if c_in > BROADCAST_CHANNELS:  # one matrix product of the phase's patches
+        return _phase_patches(views, kh, kw, a, b) @ kernel.reshape(-1, c_out)
     total = 0.0
     for i in range(kh):
         for j in range(kw):
@@ -84,7 +93,7 @@ def _bwd(residuals, grad):
     # gradient of the windows it won; four matrix products of (9 C_in, N Hp Wp) by (N Hp Wp, C_out)
     kernel_grad = 0.0
     for index, (a, b) in enumerate((a, b) for a in range(POOL) for b in range(POOL)):
-        patches = jnp.concatenate([views[a + i, b + j] for i in range(kh) for j in range(kw)], axis=-1)
+        patches = _phase_patches(views, kh, kw, a, b)
         won = jnp.where(winner == index, grad, 0.0)
         kernel_grad = kernel_grad + patches.reshape(-1, kh * kw * c_in).T @ won.reshape(-1, c_out)
     kernel_grad = kernel_grad.reshape(kh, kw, c_in, c_out)
@@ -107,10 +116,13 @@ _conv_relu_pool.defvjp(_fwd, _bwd)
 
 
 def conv_relu_pool(x: jax.Array, kernel: jax.Array, bias: jax.Array) -> jax.Array:
-    """``max_pool(relu(conv(x, kernel) + bias), 2)`` for a VALID convolution with few input channels.
+    """``max_pool(relu(conv(x, kernel) + bias), 2)`` for a VALID convolution, in one pass.
+
+    Rows and columns of the convolution's output that do not fill a pooling window are dropped
+    (and never computed), as VALID pooling does.
 
     Args:
-        x: images ``(N, H, W, C_in)``, ``C_in <= 4``.
+        x: images ``(N, H, W, C_in)``.
         kernel: ``(kh, kw, C_in, C_out)``, as held by ``Conv2D`` and ``nnx.Conv``.
         bias: ``(C_out,)``.
 
@@ -130,11 +142,6 @@ def conv_relu_pool(x: jax.Array, kernel: jax.Array, bias: jax.Array) -> jax.Arra
     if x.shape[-1] != kernel.shape[2]:
         raise ValueError(
             f"conv_relu_pool: x has {x.shape[-1]} channels but the kernel expects {kernel.shape[2]}"
-        )
-    if x.shape[-1] > MAX_INPUT_CHANNELS:
-        raise ValueError(
-            f"conv_relu_pool is meant for input layers with at most {MAX_INPUT_CHANNELS} channels; "
-            f"got {x.shape[-1]} (use Conv2D, jax.nn.relu and max_pool)"
         )
     if x.shape[1] - kernel.shape[0] + 1 < POOL or x.shape[2] - kernel.shape[1] + 1 < POOL:
         raise ValueError(

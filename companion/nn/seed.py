@@ -7,7 +7,7 @@ from flax import nnx
 
 from companion.nn._shapes import pool_size, valid_conv_size
 from companion.nn.fused import conv_relu_pool
-from companion.nn.layers import Conv2D, max_pool
+from companion.nn.layers import Conv2D
 
 KERNEL = 3
 POOL = 2
@@ -51,8 +51,8 @@ class SeedCNN(nnx.Module):
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Map images ``(N, H, W, C)`` (float32 in [0, 1]) to logits ``(N, num_classes)``."""
-        # conv1 -> ReLU -> pool in one pass: it never builds the largest feature map
+        # conv -> ReLU -> pool in one pass, never building the unpooled maps (see conv_relu_pool)
         x = conv_relu_pool(x, self.conv1.kernel[...], self.conv1.bias[...])
-        x = max_pool(jax.nn.relu(self.conv2(x)), POOL)
+        x = conv_relu_pool(x, self.conv2.kernel[...], self.conv2.bias[...])
         x = x.reshape(x.shape[0], -1)
         return self.dense2(jax.nn.relu(self.dense1(x)))
