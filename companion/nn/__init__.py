@@ -3,7 +3,7 @@
 from companion.nn.airbench import AirbenchCNN, ConvGroup, Frozen, whitening_weights
 from companion.nn.batchnorm import set_batchnorm_momentum
 from companion.nn.bn_cnn import BatchNormCNN, ConvBN
-from companion.nn.fused import conv_relu_pool
+from companion.nn.fused import conv_max_pool, conv_relu_pool
 from companion.nn.layers import Conv2D, extract_patches, max_pool
 from companion.nn.lenet import LeNet5
 from companion.nn.resnet import Residual, ResNet9
@@ -22,6 +22,7 @@ __all__ = [
     "ResNet9",
     "Residual",
     "SeedCNN",
+    "conv_max_pool",
     "conv_relu_pool",
     "extract_patches",
     "max_pool",

@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from companion.nn.layers import Conv2D, extract_patches, max_pool
+from companion.nn.fused import conv_max_pool
+from companion.nn.layers import Conv2D, extract_patches
 
 POOL = 2
 KERNEL = 3
@@ -127,7 +128,9 @@ class ConvGroup(nnx.Module):
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Apply the group to ``(N, H, W, C_in)``; returns ``(N, H // 2, W // 2, C_out)``."""
-        x = jax.nn.gelu(self.norm1(max_pool(self.conv1(x), POOL)))
+        # SAME convolution then pooling, in one pass that never builds the unpooled map
+        padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        x = jax.nn.gelu(self.norm1(conv_max_pool(padded, self.conv1.kernel[...])))
         return jax.nn.gelu(self.norm2(self.conv2(x)))
 
 

@@ -1,4 +1,4 @@
-"""``conv_relu_pool``: a convolution, ReLU and 2 x 2 max pooling in one pass.
+"""``conv_relu_pool`` and ``conv_max_pool``: a convolution (and ReLU) and 2 x 2 max pooling in one pass.
 
 The convolution before a pooling layer produces a feature map four times larger than what the
 pooling keeps: for ``SeedCNN``'s first layer on MNIST, ``128 x 26 x 26 x 32`` floats per batch,
@@ -15,8 +15,8 @@ memory traffic, not arithmetic, dominates. This layer never builds the full map:
   the kernel gradient is a sum over the pooled map of the input value at the winning position
   times that gradient, four times fewer terms than the full convolution's gradient.
 
-The result equals ``max_pool(relu(conv(x) + bias))`` of ``nnx.Conv`` (VALID) and
-``nnx.max_pool`` up to float rounding, with the same gradients wherever window maxima are
+The result equals ``max_pool(relu(conv(x) + bias))`` (or ``max_pool(conv(x) + bias)``) of
+``nnx.Conv`` (VALID) and ``nnx.max_pool`` up to float rounding, with the same gradients wherever window maxima are
 unique (tests check both).
 """
 
@@ -60,7 +60,7 @@ def _phase(views, kernel: jax.Array, a: int, b: int) -> jax.Array:
     return total
 
 
-def _forward(x, kernel, bias):
+def _forward(x, kernel, bias, relu):
     kh, kw = kernel.shape[:2]
     hp, wp = (x.shape[1] - kh + 1) // POOL, (x.shape[2] - kw + 1) // POOL
     views = _views(x, kh, kw, hp, wp)
@@ -70,24 +70,25 @@ def _forward(x, kernel, bias):
     winner = jnp.full(best.shape, len(phases) - 1, jnp.int8)
     for index in reversed(range(len(phases) - 1)):
         winner = jnp.where(phases[index] == best, jnp.int8(index), winner)
-    return jax.nn.relu(best), (best, winner)
+    return (jax.nn.relu(best) if relu else best), (best, winner)
 
 
-@jax.custom_vjp
-def _conv_relu_pool(x: jax.Array, kernel: jax.Array, bias: jax.Array) -> jax.Array:
-    return _forward(x, kernel, bias)[0]
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _conv_pool(x: jax.Array, kernel: jax.Array, bias: jax.Array, relu: bool) -> jax.Array:
+    return _forward(x, kernel, bias, relu)[0]
 
 
-def _fwd(x, kernel, bias):
-    out, (best, winner) = _forward(x, kernel, bias)
+def _fwd(x, kernel, bias, relu):
+    out, (best, winner) = _forward(x, kernel, bias, relu)
     return out, (x, kernel, best, winner)
 
 
-def _bwd(residuals, grad):
+def _bwd(relu, residuals, grad):
     x, kernel, best, winner = residuals
     kh, kw, c_in, c_out = kernel.shape
     hp, wp = best.shape[1], best.shape[2]
-    grad = jnp.where(best > 0, grad, 0.0)  # ReLU: zero gradient where the output was clipped
+    if relu:
+        grad = jnp.where(best > 0, grad, 0.0)  # zero gradient where the output was clipped
     views = _views(x, kh, kw, hp, wp)
     # kernel gradient: for each window position (a, b), the patches seen from there times the
     # gradient of the windows it won; four matrix products of (9 C_in, N Hp Wp) by (N Hp Wp, C_out)
@@ -112,7 +113,22 @@ def _bwd(residuals, grad):
     return transpose(full)[0], kernel_grad, bias_grad
 
 
-_conv_relu_pool.defvjp(_fwd, _bwd)
+_conv_pool.defvjp(_fwd, _bwd)
+
+
+def _check(x: jax.Array, kernel: jax.Array, bias: jax.Array, name: str) -> None:
+    if x.ndim != 4 or kernel.ndim != 4 or bias.shape != kernel.shape[-1:]:
+        raise ValueError(
+            f"{name} expects x (N, H, W, C_in), kernel (kh, kw, C_in, C_out) and bias "
+            f"(C_out,); got {tuple(x.shape)}, {tuple(kernel.shape)} and {tuple(bias.shape)}"
+        )
+    if x.shape[-1] != kernel.shape[2]:
+        raise ValueError(f"{name}: x has {x.shape[-1]} channels but the kernel expects {kernel.shape[2]}")
+    if x.shape[1] - kernel.shape[0] + 1 < POOL or x.shape[2] - kernel.shape[1] + 1 < POOL:
+        raise ValueError(
+            f"{name}: the convolution of {tuple(x.shape[1:3])} images by a "
+            f"{tuple(kernel.shape[:2])} kernel is smaller than the 2 x 2 pooling window"
+        )
 
 
 def conv_relu_pool(x: jax.Array, kernel: jax.Array, bias: jax.Array) -> jax.Array:
@@ -134,18 +150,21 @@ def conv_relu_pool(x: jax.Array, kernel: jax.Array, bias: jax.Array) -> jax.Arra
         >>> conv_relu_pool(x, jnp.ones((3, 3, 1, 8)), jnp.zeros(8)).shape
         (2, 13, 13, 8)
     """
-    if x.ndim != 4 or kernel.ndim != 4 or bias.shape != kernel.shape[-1:]:
-        raise ValueError(
-            "conv_relu_pool expects x (N, H, W, C_in), kernel (kh, kw, C_in, C_out) and bias "
-            f"(C_out,); got {tuple(x.shape)}, {tuple(kernel.shape)} and {tuple(bias.shape)}"
-        )
-    if x.shape[-1] != kernel.shape[2]:
-        raise ValueError(
-            f"conv_relu_pool: x has {x.shape[-1]} channels but the kernel expects {kernel.shape[2]}"
-        )
-    if x.shape[1] - kernel.shape[0] + 1 < POOL or x.shape[2] - kernel.shape[1] + 1 < POOL:
-        raise ValueError(
-            f"conv_relu_pool: the convolution of {tuple(x.shape[1:3])} images by a "
-            f"{tuple(kernel.shape[:2])} kernel is smaller than the 2 x 2 pooling window"
-        )
-    return _conv_relu_pool(x, kernel, bias)
+    _check(x, kernel, bias, "conv_relu_pool")
+    return _conv_pool(x, kernel, bias, True)
+
+
+def conv_max_pool(x: jax.Array, kernel: jax.Array, bias: jax.Array | None = None) -> jax.Array:
+    """``max_pool(conv(x, kernel) + bias, 2)`` for a VALID convolution, in one pass (no activation).
+
+    For networks that pool right after a convolution and normalise afterwards, like airbench's
+    groups; pad ``x`` first for a SAME convolution. Same arguments and shapes as
+    :func:`conv_relu_pool`; ``bias=None`` means no bias.
+
+    Example:
+        >>> conv_max_pool(jnp.ones((2, 17, 17, 8)), jnp.ones((3, 3, 8, 4))).shape
+        (2, 7, 7, 4)
+    """
+    bias = jnp.zeros(kernel.shape[-1:], kernel.dtype) if bias is None else bias
+    _check(x, kernel, bias, "conv_max_pool")
+    return _conv_pool(x, kernel, bias, False)

@@ -93,3 +93,15 @@ def test_bad_inputs_raise():
         model.init_whitening(np.zeros((4, 32, 32), np.uint8))
     with pytest.raises(ValueError, match="float"):
         whitening_weights(jnp.zeros((2, 8, 8, 3), jnp.int32))
+
+
+def test_conv_group_equals_conv_pool_norm_gelu_composition(key):
+    from companion.nn import max_pool
+
+    group = ConvGroup(6, 8, rngs=nnx.Rngs(1))
+    x = jax.random.normal(key, (4, 11, 11, 6))
+    for training in (True, False):
+        view = nnx.view(group, use_running_average=not training)
+        expected = jax.nn.gelu(view.norm1(max_pool(view.conv1(x), 2)))
+        expected = jax.nn.gelu(view.norm2(view.conv2(expected)))
+        np.testing.assert_allclose(view(x), expected, rtol=1e-5, atol=1e-5)
