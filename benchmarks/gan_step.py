@@ -3,12 +3,14 @@
 The generator is dense(100 -> 7 x 7 x 128)-BN-ReLU, 4 x 4 stride-2 transposed convolution to
 64 channels-BN-ReLU, 4 x 4 stride-2 transposed convolution to 1 channel, tanh (28 x 28 output).
 One step: sample-free forward on a fixed batch of 128 latent vectors, mean squared error against a
-fixed target batch, backward, Adam. Three versions run side by side, interleaved, in one process:
+fixed target batch, backward, Adam. The versions run side by side, interleaved, in one process:
 
 * ``companion``: the package's ``Generator`` (exact phase-decomposition upsampling,
   :class:`companion.gan.PhaseConvTranspose`), jitted as one pure step with optax.
 * ``conv_transpose``: the same model with its upsampling layers replaced by ``nnx.ConvTranspose``
   holding the same kernels (``lax.conv_transpose``), the baseline the issue measured.
+* ``companion, N CPU devices``: the same step with the CPU presented as one JAX device per core
+  (``companion.perf.use_cpu_devices``) and the batch split over them (data parallelism).
 * ``torch``: ``nn.ConvTranspose2d(..., 4, 2, 1)`` and friends, ``zero_grad``/``backward``/``step``,
   with PyTorch's default thread count.
 
@@ -37,7 +39,11 @@ import numpy as np
 import optax
 from flax import nnx
 
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
 from companion.gan import Generator
+from companion.perf import use_cpu_devices
 from companion.train import parameter_count
 from companion.train.model_state import split_model
 
@@ -67,8 +73,12 @@ def analytic_flops_per_step() -> int:
     return TRAIN_TO_FORWARD_FLOPS * 2 * BATCH * (dense + up1 + up2)
 
 
-def jax_step(model: nnx.Module, z: jax.Array, target: jax.Array):
-    """A jitted pure step and its initial state for ``model``; returns (run, compile_s, flops)."""
+def jax_step(model: nnx.Module, z: jax.Array, target: jax.Array, mesh: Mesh | None = None):
+    """A jitted pure step and its initial state for ``model``; returns (run, compile_s, flops).
+
+    With a ``mesh``, the batch is split over its ``"data"`` axis and the state is replicated, so
+    XLA partitions the step data-parallel (BatchNorm statistics and gradients all-reduced).
+    """
     graphdef, params, rest = split_model(model, training=True)
     tx = optax.adam(LEARNING_RATE, b1=0.5)
 
@@ -82,6 +92,9 @@ def jax_step(model: nnx.Module, z: jax.Array, target: jax.Array):
         return (optax.apply_updates(params, updates), rest, opt), loss
 
     state = (params, rest, tx.init(params))
+    if mesh is not None:
+        z, target = jax.device_put((z, target), NamedSharding(mesh, P("data")))
+        state = jax.device_put(state, NamedSharding(mesh, P()))
     started = time.perf_counter()
     compiled = jax.jit(step, donate_argnums=0).lower(state, z, target).compile()
     compile_seconds = time.perf_counter() - started
@@ -164,6 +177,9 @@ def main() -> None:
     if args.quick:
         args.steps, args.repeats = QUICK_STEPS, QUICK_REPEATS
 
+    split = max(d for d in range(1, common.cores() + 1) if BATCH % d == 0)  # devices must divide the batch
+    use_cpu_devices(split)  # before the first computation
+    mesh = Mesh(np.array(jax.devices()[:split]), ("data",)) if split > 1 else None
     rng = np.random.default_rng(0)
     z_np = rng.normal(size=(BATCH, LATENT)).astype(np.float32)
     target_np = (rng.random((BATCH, SIDE, SIDE, 1)) * 2 - 1).astype(np.float32)
@@ -173,6 +189,10 @@ def main() -> None:
     companion_params = parameter_count(model)
     runs, compile_seconds, xla_flops = {}, {}, {}
     runs["companion"], compile_seconds["companion"], xla_flops["companion"] = jax_step(model, z, target)
+    if mesh is not None:
+        name = f"companion, {split} CPU devices"
+        runs[name], compile_seconds[name], xla_flops[name] = jax_step(
+            Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0)), z, target, mesh)
     baseline = with_lax_conv_transpose(Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0)))
     runs["conv_transpose"], compile_seconds["conv_transpose"], xla_flops["conv_transpose"] = jax_step(
         baseline, z, target
@@ -207,7 +227,7 @@ def main() -> None:
         mfu=mfus,
     )
     summary = []
-    for name in ("companion", "conv_transpose"):
+    for name in (n for n in runs if n != "torch"):
         ours = f"{seconds[name] * 1e3:.1f} ms/step"
         if "torch" in seconds:
             summary.append(common.row(f"GAN generator step ({name}) vs PyTorch", ours=ours,
