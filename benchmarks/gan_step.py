@@ -38,7 +38,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from flax import nnx
-
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
