@@ -7,7 +7,7 @@ import optax
 
 AIRBENCH_RATE = 11.5  # airbench's rate, per 1024 examples of its summed loss
 AIRBENCH_MOMENTUM = 0.85
-AIRBENCH_WEIGHT_DECAY = 0.0153
+AIRBENCH_WEIGHT_DECAY = 0.0153  # per 1024 examples, decoupled from the rate
 AIRBENCH_BIAS_SCALE = 64.0  # BatchNorm shifts and other 1-D parameters learn this much faster
 AIRBENCH_WARMUP, AIRBENCH_START, AIRBENCH_END = 0.23, 0.2, 0.07  # fractions of steps / of the peak
 
@@ -19,8 +19,10 @@ def airbench_optimizer(
 
     airbench (Jordan, 2024) sums its loss over a batch; ``fit`` averages it, so the peak rate is
     ``11.5 / (1024 (1 + 1 / (1 - 0.85))) * batch_size``. The rate rises linearly from 20% of the
-    peak over the first 23% of the steps, then falls linearly to 7% of it. Parameters with one
-    axis (BatchNorm shifts, biases) get 64 times the rate and 1/64 of the weight decay.
+    peak over the first 23% of the steps, then falls linearly to 7% of it. Weight decay is
+    airbench's, decoupled from the rate: each step shrinks every parameter by
+    ``schedule(step) / peak * 0.0153 * batch_size / (1024 (1 + 1 / (1 - 0.85)))``. Parameters
+    with one axis (BatchNorm shifts, biases) get 64 times the rate and the same decay.
 
     Args:
         total_steps: training steps of the whole run (epochs times steps per epoch), >= 1.
@@ -39,7 +41,7 @@ def airbench_optimizer(
             raise ValueError(f"{name} must be an int >= 1; got {value!r}")
     kilostep = 1024 * (1 + 1 / (1 - AIRBENCH_MOMENTUM))
     peak = AIRBENCH_RATE / kilostep * batch_size
-    decay = AIRBENCH_WEIGHT_DECAY / kilostep
+    decay = AIRBENCH_WEIGHT_DECAY / AIRBENCH_RATE  # optax multiplies it by the rate
     warmup = max(1, int(total_steps * AIRBENCH_WARMUP))
     schedule = optax.join_schedules(
         [optax.linear_schedule(AIRBENCH_START * peak, peak, warmup),
