@@ -42,7 +42,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from companion.gan import Generator
-from companion.perf import use_cpu_devices
+from companion.perf import devices_for_batch, use_cpu_devices
 from companion.train import parameter_count
 from companion.train.model_state import split_model
 
@@ -176,7 +176,7 @@ def main() -> None:
     if args.quick:
         args.steps, args.repeats = QUICK_STEPS, QUICK_REPEATS
 
-    split = max(d for d in range(1, common.cores() + 1) if BATCH % d == 0)  # devices must divide the batch
+    split = devices_for_batch(BATCH, common.cores())
     use_cpu_devices(split)  # before the first computation
     mesh = Mesh(np.array(jax.devices()[:split]), ("data",)) if split > 1 else None
     rng = np.random.default_rng(0)

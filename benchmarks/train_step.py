@@ -37,7 +37,7 @@ from flax import nnx
 
 from companion.data import Dataset
 from companion.nn import SeedCNN
-from companion.perf import use_cpu_devices
+from companion.perf import devices_for_batch, use_cpu_devices
 from companion.train import fit
 
 BATCH = 128
@@ -104,7 +104,7 @@ def main() -> None:
     pixels, labels = synthetic_data(args.steps)
 
     peaks = matmul_peaks()
-    split = max(d for d in range(1, cores + 1) if BATCH % d == 0)  # devices must divide the batch
+    split = devices_for_batch(BATCH, cores)
     runs = [companion_in_fresh_process(d, args.steps, epochs) for d in sorted({1, split})]
     companion = max(runs, key=lambda r: r["images_per_second"])
     # PyTorch's OpenMP pool can collapse when other jobs share the cores: time it with every core

@@ -13,7 +13,7 @@ from companion.perf.cost import (
     seed_cnn_forward_flops,
     xla_cost,
 )
-from companion.perf.devices import use_cpu_devices
+from companion.perf.devices import available_cores, devices_for_batch, use_cpu_devices
 from companion.perf.peak import matmul_peak_flops, torch_matmul_peak_flops
 from companion.perf.timing import MIN_REPEATS, first_call_seconds, median_seconds
 from companion.perf.torch_reference import torch_available, torch_seed_cnn_throughput
@@ -21,6 +21,8 @@ from companion.perf.torch_reference import torch_available, torch_seed_cnn_throu
 __all__ = [
     "MIN_REPEATS",
     "TRAIN_TO_FORWARD_FLOPS",
+    "available_cores",
+    "devices_for_batch",
     "first_call_seconds",
     "matmul_peak_flops",
     "median_seconds",
