@@ -5,11 +5,13 @@ The generator is dense(100 -> 7 x 7 x 128)-BN-ReLU, 4 x 4 stride-2 transposed co
 One step: sample-free forward on a fixed batch of 128 latent vectors, mean squared error against a
 fixed target batch, backward, Adam. The versions run side by side, interleaved, in one process:
 
-* ``companion``: the package's ``Generator`` (exact phase-decomposition upsampling,
-  :class:`companion.gan.PhaseConvTranspose`), jitted as one pure step with optax.
+* ``companion (overlap_add)`` and ``companion (phase)``: the package's ``Generator`` with each
+  of its exact transposed convolutions (:class:`companion.gan.OverlapAddConvTranspose`: one
+  matrix product by all 16 taps, then overlap-add; :class:`companion.gan.PhaseConvTranspose`:
+  phase decomposition), jitted as one pure step with optax.
 * ``conv_transpose``: the same model with its upsampling layers replaced by ``nnx.ConvTranspose``
   holding the same kernels (``lax.conv_transpose``), the baseline the issue measured.
-* ``companion, N CPU devices``: the same step with the CPU presented as one JAX device per core
+* ``companion (...), N CPU devices``: the same steps with the CPU presented as one JAX device per core
   (``companion.perf.use_cpu_devices``) and the batch split over them (data parallelism).
 * ``torch``: ``nn.ConvTranspose2d(..., 4, 2, 1)`` and friends, ``zero_grad``/``backward``/``step``,
   with PyTorch's default thread count.
@@ -61,6 +63,7 @@ KERNEL = 4
 LEARNING_RATE = 2e-4
 QUICK_STEPS, QUICK_REPEATS = 2, 5
 TRAIN_TO_FORWARD_FLOPS = 3
+UPSAMPLE_VERSIONS = ("overlap_add", "phase")  # the generator's exact transposed convolutions
 
 
 def analytic_flops_per_step() -> int:
@@ -184,14 +187,16 @@ def main() -> None:
     target_np = (rng.random((BATCH, SIDE, SIDE, 1)) * 2 - 1).astype(np.float32)
     z, target = jnp.asarray(z_np), jnp.asarray(target_np)
 
-    model = Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0))
-    companion_params = parameter_count(model)
+    companion_params = parameter_count(Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0)))
     runs, compile_seconds, xla_flops = {}, {}, {}
-    runs["companion"], compile_seconds["companion"], xla_flops["companion"] = jax_step(model, z, target)
-    if mesh is not None:
-        name = f"companion, {split} CPU devices"
+    for upsample in UPSAMPLE_VERSIONS:
+        name = f"companion ({upsample})"
         runs[name], compile_seconds[name], xla_flops[name] = jax_step(
-            Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0)), z, target, mesh)
+            Generator(LATENT, width=WIDTH, upsample=upsample, rngs=nnx.Rngs(0)), z, target)
+        if mesh is not None:
+            name = f"companion ({upsample}), {split} CPU devices"
+            runs[name], compile_seconds[name], xla_flops[name] = jax_step(
+                Generator(LATENT, width=WIDTH, upsample=upsample, rngs=nnx.Rngs(0)), z, target, mesh)
     baseline = with_lax_conv_transpose(Generator(LATENT, width=WIDTH, rngs=nnx.Rngs(0)))
     runs["conv_transpose"], compile_seconds["conv_transpose"], xla_flops["conv_transpose"] = jax_step(
         baseline, z, target

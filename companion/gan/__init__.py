@@ -26,19 +26,24 @@ from companion.gan.training import (
     train_gan,
 )
 from companion.gan.upsample import (
+    OverlapAddConvTranspose,
     PhaseConvTranspose,
     ResizeConv,
+    conv_transpose_overlap_add,
     conv_transpose_phase,
     phase_kernel,
     pixel_shuffle,
+    tap_matrix,
 )
 
 __all__ = [
     "Discriminator",
     "GANHistory",
     "Generator",
+    "OverlapAddConvTranspose",
     "PhaseConvTranspose",
     "ResizeConv",
+    "conv_transpose_overlap_add",
     "conv_transpose_phase",
     "default_optimizer",
     "discriminator_loss",
@@ -56,6 +61,7 @@ __all__ = [
     "phase_kernel",
     "pixel_shuffle",
     "psd_sqrt",
+    "tap_matrix",
     "to_signed",
     "to_unit",
     "train_feature_classifier",

@@ -132,11 +132,103 @@ def conv_transpose_phase(x: jax.Array, kernel: jax.Array) -> jax.Array:
     return pixel_shuffle(jnp.concatenate(phases, axis=-1), STRIDE)
 
 
+def tap_matrix(kernel: jax.Array) -> jax.Array:
+    """Rearrange a 4 x 4 transposed-convolution kernel into the matrix of all its taps.
+
+    Args:
+        kernel: ``nnx.ConvTranspose`` kernel, shape ``(4, 4, C_in, C_out)``.
+
+    Returns:
+        Shape ``(C_in, 16 * C_out)``, columns in the order ``(u, v, r, s, c)``: the tap that sends
+        input pixel ``(i, j)`` to output pixel ``(2 (i + u) + r - 1, 2 (j + v) + s - 1)``, i.e.
+        kernel row ``3 - 2 u - r`` and column ``3 - 2 v - s``.
+
+    Example:
+        >>> tap_matrix(jnp.zeros((4, 4, 8, 3))).shape
+        (8, 48)
+    """
+    if jnp.ndim(kernel) != IMAGE_RANK or kernel.shape[:2] != (KERNEL, KERNEL):
+        raise ValueError(f"kernel must have shape ({KERNEL}, {KERNEL}, C_in, C_out); got {jnp.shape(kernel)}")
+    c_in, c_out = kernel.shape[2:]
+    flipped = kernel[::-1, ::-1].reshape(PATCH, STRIDE, PATCH, STRIDE, c_in, c_out)  # (u, r, v, s, ...)
+    return flipped.transpose(4, 0, 2, 1, 3, 5).reshape(c_in, PATCH * PATCH * PHASES * c_out)
+
+
+def _fold(taps: jax.Array) -> jax.Array:
+    """Overlap-add ``(N, H, W, 2, 2, 2, 2, C)`` tap outputs ``(u, v, r, s)`` into ``(N, 2H, 2W, C)``."""
+    n, height, width, *_, c_out = taps.shape
+    summed = sum(
+        jnp.pad(taps[:, :, :, u, v], ((0, 0), (u, 1 - u), (v, 1 - v), (0, 0), (0, 0), (0, 0)))
+        for u in range(PATCH) for v in range(PATCH)
+    )  # (N, H + 1, W + 1, r, s, C): pixel (q, p) holds output rows 2 q + r - 1, columns 2 p + s - 1
+    y = summed.transpose(0, 1, 3, 2, 4, 5).reshape(n, STRIDE * (height + 1), STRIDE * (width + 1), c_out)
+    return y[:, 1:-1, 1:-1]
+
+
+def _unfold(dy: jax.Array, height: int, width: int) -> jax.Array:
+    """The transpose of :func:`_fold`: ``(N, 2H, 2W, C)`` to the ``(N H W, 16 C)`` taps it collects."""
+    n, c_out = dy.shape[0], dy.shape[-1]
+    padded = jnp.pad(dy, ((0, 0), (1, 1), (1, 1), (0, 0))).reshape(n, height + 1, STRIDE, width + 1, STRIDE, c_out)
+    padded = padded.transpose(0, 1, 3, 2, 4, 5)  # (N, H + 1, W + 1, r, s, C)
+    taps = [padded[:, u : u + height, v : v + width] for u in range(PATCH) for v in range(PATCH)]
+    return jnp.stack(taps, axis=3).reshape(n * height * width, PATCH * PATCH * PHASES * c_out)
+
+
+@jax.custom_vjp
+def _overlap_add(x: jax.Array, taps: jax.Array) -> jax.Array:
+    n, height, width, c_in = x.shape
+    out = (x.reshape(-1, c_in) @ taps).reshape(n, height, width, PATCH, PATCH, STRIDE, STRIDE, -1)
+    return _fold(out)
+
+
+def _overlap_add_forward(x: jax.Array, taps: jax.Array):
+    return _overlap_add(x, taps), (x, taps)
+
+
+def _overlap_add_backward(residuals, dy: jax.Array):
+    # Both gradients are single matrix products with the unfolded output gradient, which XLA's
+    # own transpose of the padded sum would also build, but in more passes over memory.
+    x, taps = residuals
+    _, height, width, c_in = x.shape
+    d_taps_out = _unfold(dy, height, width)  # (N H W, 16 C_out)
+    dx = (d_taps_out @ taps.T).reshape(x.shape)
+    return dx, x.reshape(-1, c_in).T @ d_taps_out
+
+
+_overlap_add.defvjp(_overlap_add_forward, _overlap_add_backward)
+
+
+def conv_transpose_overlap_add(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """Stride-2, 4 x 4, SAME transposed convolution computed as matrix product then overlap-add.
+
+    The definition of a transposed convolution, computed directly: one matrix product multiplies
+    every input pixel by all 16 kernel taps, ``(N H W, C_in) x (C_in, 16 C_out)``, and each tap's
+    result is added to its output pixel (col2im, as PyTorch and cuDNN do it); neighbouring input
+    pixels overlap on the output. It multiplies exactly what the transposed convolution does, no
+    zeros and no overlap of padded phases. Its gradients are the transposes: one product each
+    for the input and the kernel. Equal (up to float rounding) to
+    :func:`conv_transpose_phase` and ``jax.lax.conv_transpose(x, kernel, (2, 2), "SAME")``.
+
+    Args:
+        x: images, shape ``(N, H, W, C_in)``.
+        kernel: shape ``(4, 4, C_in, C_out)``.
+
+    Returns:
+        Shape ``(N, 2 H, 2 W, C_out)``.
+
+    Example:
+        >>> conv_transpose_overlap_add(jnp.ones((2, 7, 7, 8)), jnp.ones((4, 4, 8, 3))).shape
+        (2, 14, 14, 3)
+    """
+    return _overlap_add(x, tap_matrix(kernel))
+
+
 class PhaseConvTranspose(nnx.Module):
     """Exact, fast ``nnx.ConvTranspose(C_in, C_out, (4, 4), strides=(2, 2), padding="SAME")``.
 
-    The output doubles the height and width. Parameters: ``kernel`` ``(4, 4, C_in, C_out)`` and
-    ``bias`` ``(C_out,)``, as in ``nnx.ConvTranspose``.
+    Computed by :func:`conv_transpose_phase`. The output doubles the height and width.
+    Parameters: ``kernel`` ``(4, 4, C_in, C_out)`` and ``bias`` ``(C_out,)``, as in
+    ``nnx.ConvTranspose``, so weights move between the layers unchanged.
 
     Args:
         in_features: input channels ``C_in``.
@@ -152,6 +244,8 @@ class PhaseConvTranspose(nnx.Module):
         (2, 14, 14, 64)
     """
 
+    transposed_convolution = staticmethod(conv_transpose_phase)
+
     def __init__(
         self, in_features: int, out_features: int, *, use_bias: bool = True,
         kernel_init=DEFAULT_KERNEL_INIT, bias_init=DEFAULT_BIAS_INIT, rngs: nnx.Rngs,
@@ -163,9 +257,21 @@ class PhaseConvTranspose(nnx.Module):
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Upsample ``x`` of shape ``(N, H, W, C_in)`` to ``(N, 2 H, 2 W, C_out)``."""
-        _check(x, self.in_features, "PhaseConvTranspose")
-        y = conv_transpose_phase(x, self.kernel[...])
+        _check(x, self.in_features, type(self).__name__)
+        y = self.transposed_convolution(x, self.kernel[...])
         return y + self.bias[...] if self.bias is not None else y
+
+
+class OverlapAddConvTranspose(PhaseConvTranspose):
+    """The same layer as :class:`PhaseConvTranspose`, computed by :func:`conv_transpose_overlap_add`.
+
+    Example:
+        >>> up = OverlapAddConvTranspose(128, 64, rngs=nnx.Rngs(0))
+        >>> up(jnp.ones((2, 7, 7, 128))).shape
+        (2, 14, 14, 64)
+    """
+
+    transposed_convolution = staticmethod(conv_transpose_overlap_add)
 
 
 class ResizeConv(nnx.Module):

@@ -10,7 +10,7 @@ from companion.gan.models import Discriminator, Generator
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
-@pytest.mark.parametrize("upsample", ["phase", "resize"])
+@pytest.mark.parametrize("upsample", ["overlap_add", "phase", "resize"])
 def test_generator_shapes_and_range(key, shape, upsample):
     g = Generator(16, out_shape=shape, width=8, upsample=upsample, rngs=nnx.Rngs(0))
     images = g(jax.random.normal(key, (3, 16)))
@@ -52,6 +52,8 @@ def test_bad_shapes_are_named():
         Discriminator(rngs=nnx.Rngs(0))(jnp.zeros((2, 32, 32, 3)))
 
 
-def test_phase_generator_holds_conv_transpose_parameters():
-    g = Generator(rngs=nnx.Rngs(0))
-    assert g.up1.kernel.shape == (4, 4, 128, 64) and g.up2.kernel.shape == (4, 4, 64, 1)
+def test_exact_upsamplers_hold_conv_transpose_parameters_and_agree(key):
+    z = jax.random.normal(key, (3, 100))
+    fast, phase = (Generator(upsample=u, rngs=nnx.Rngs(0)) for u in ("overlap_add", "phase"))
+    assert fast.up1.kernel.shape == (4, 4, 128, 64) and fast.up2.kernel.shape == (4, 4, 64, 1)
+    np.testing.assert_allclose(fast(z), phase(z), atol=1e-5)
