@@ -20,6 +20,7 @@ import jax
 from companion.perf import (
     MIN_REPEATS,
     TRAIN_TO_FORWARD_FLOPS,
+    available_cores,
     first_call_seconds,
     matmul_peak_flops,
     median_seconds,
@@ -58,9 +59,7 @@ def parser(doc: str) -> argparse.ArgumentParser:
     return result
 
 
-def cores() -> int:
-    """CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+cores = available_cores  # CPU cores this process may use
 
 
 def environment() -> dict:
