@@ -22,11 +22,14 @@ convolution over a zero-dilated input, which is slow. This module offers four la
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
 from companion.nn import Conv2D, extract_patches
+from companion.perf.devices import available_cores, devices_for_batch
 
 KERNEL = 4  # the transposed convolution's kernel side
 STRIDE = 2  # ... and its stride: the upsampling factor
@@ -177,31 +180,55 @@ def _unfold(dy: jax.Array, height: int, width: int) -> jax.Array:
     return jnp.stack(taps, axis=3).reshape(n * height * width, PATCH * PATCH * PHASES * c_out)
 
 
-@jax.custom_vjp
-def _overlap_add(x: jax.Array, taps: jax.Array) -> jax.Array:
-    n, height, width, c_in = x.shape
-    out = (x.reshape(-1, c_in) @ taps).reshape(n, height, width, PATCH, PATCH, STRIDE, STRIDE, -1)
-    return _fold(out)
+def _taps_of(x: jax.Array, taps: jax.Array) -> jax.Array:
+    """All 16 tap outputs of ``x`` ``(M, H, W, C_in)``: shape ``(M, H, W, 2, 2, 2, 2, C_out)``."""
+    m, height, width, c_in = x.shape
+    return (x.reshape(-1, c_in) @ taps).reshape(m, height, width, PATCH, PATCH, STRIDE, STRIDE, -1)
 
 
-def _overlap_add_forward(x: jax.Array, taps: jax.Array):
-    return _overlap_add(x, taps), (x, taps)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _overlap_add(x: jax.Array, taps: jax.Array, chunks: int) -> jax.Array:
+    return jnp.concatenate([_fold(_taps_of(piece, taps)) for piece in jnp.split(x, chunks)])
 
 
-def _overlap_add_backward(residuals, dy: jax.Array):
+def _overlap_add_forward(x: jax.Array, taps: jax.Array, chunks: int):
+    return _overlap_add(x, taps, chunks), (x, taps)
+
+
+def _overlap_add_backward(chunks: int, residuals, dy: jax.Array):
     # Both gradients are single matrix products with the unfolded output gradient; written by
     # hand because this step measured faster than XLA's transpose of the padded sum.
     x, taps = residuals
     _, height, width, c_in = x.shape
-    d_taps_out = _unfold(dy, height, width)  # (N H W, 16 C_out)
-    dx = (d_taps_out @ taps.T).reshape(x.shape)
-    return dx, x.reshape(-1, c_in).T @ d_taps_out
+    dx, d_taps = [], []
+    for piece, dy_piece in zip(jnp.split(x, chunks), jnp.split(dy, chunks), strict=True):
+        d_taps_out = _unfold(dy_piece, height, width)  # (M H W, 16 C_out)
+        dx.append((d_taps_out @ taps.T).reshape(piece.shape))
+        d_taps.append(piece.reshape(-1, c_in).T @ d_taps_out)
+    return jnp.concatenate(dx), sum(d_taps)
 
 
 _overlap_add.defvjp(_overlap_add_forward, _overlap_add_backward)
 
 
-def conv_transpose_overlap_add(x: jax.Array, kernel: jax.Array) -> jax.Array:
+def default_batch_chunks(batch_size: int) -> int:
+    """Pieces :func:`conv_transpose_overlap_add` cuts a batch into: one per CPU core, else 1.
+
+    XLA's CPU runtime runs each fused loop (the overlap-add, the unfolding) on one thread, but
+    runs independent operations side by side; equal, independent pieces of the batch give every
+    core work. The count is the largest divisor of ``batch_size`` not above the cores this
+    process may use (:func:`companion.perf.devices_for_batch`); on other backends it is 1.
+
+    Example:
+        >>> default_batch_chunks(1)
+        1
+    """
+    if jax.default_backend() != "cpu" or batch_size < 1:
+        return 1
+    return devices_for_batch(batch_size, available_cores())
+
+
+def conv_transpose_overlap_add(x: jax.Array, kernel: jax.Array, *, batch_chunks: int | None = None) -> jax.Array:
     """Stride-2, 4 x 4, SAME transposed convolution computed as matrix product then overlap-add.
 
     The definition of a transposed convolution, computed directly: one matrix product multiplies
@@ -213,10 +240,13 @@ def conv_transpose_overlap_add(x: jax.Array, kernel: jax.Array) -> jax.Array:
     :func:`conv_transpose_phase` and ``jax.lax.conv_transpose(x, kernel, (2, 2), "SAME")``.
     The gradient is a custom VJP, so reverse mode (``jax.grad``, ``jax.vjp``) works and forward
     mode (``jax.jvp``, ``jax.jacfwd``) does not; use :func:`conv_transpose_phase` for that.
+    The batch is processed in ``batch_chunks`` equal, independent pieces, so that the CPU's cores
+    can work on them at the same time (the result does not depend on the count).
 
     Args:
         x: images, shape ``(N, H, W, C_in)``.
         kernel: shape ``(4, 4, C_in, C_out)``.
+        batch_chunks: a divisor of ``N``; ``None`` means :func:`default_batch_chunks`.
 
     Returns:
         Shape ``(N, 2 H, 2 W, C_out)``.
@@ -225,7 +255,14 @@ def conv_transpose_overlap_add(x: jax.Array, kernel: jax.Array) -> jax.Array:
         >>> conv_transpose_overlap_add(jnp.ones((2, 7, 7, 8)), jnp.ones((4, 4, 8, 3))).shape
         (2, 14, 14, 3)
     """
-    return _overlap_add(x, tap_matrix(kernel))
+    if jnp.ndim(x) != IMAGE_RANK:
+        raise ValueError(f"x must have shape (N, H, W, C_in); got shape {tuple(jnp.shape(x))}")
+    batch = x.shape[0]
+    if batch_chunks is None:
+        batch_chunks = default_batch_chunks(batch)
+    if isinstance(batch_chunks, bool) or not isinstance(batch_chunks, int) or batch_chunks < 1 or batch % batch_chunks:
+        raise ValueError(f"batch_chunks must be an int >= 1 that divides the batch of {batch}; got {batch_chunks!r}")
+    return _overlap_add(x, tap_matrix(kernel), batch_chunks)
 
 
 class PhaseConvTranspose(nnx.Module):

@@ -14,6 +14,7 @@ from companion.perf.cost import (
     xla_cost,
 )
 from companion.perf.devices import available_cores, devices_for_batch, use_cpu_devices
+from companion.perf.memory import keep_freed_memory
 from companion.perf.peak import matmul_peak_flops, torch_matmul_peak_flops
 from companion.perf.timing import MIN_REPEATS, first_call_seconds, median_seconds
 from companion.perf.torch_reference import torch_available, torch_seed_cnn_throughput
@@ -24,6 +25,7 @@ __all__ = [
     "available_cores",
     "devices_for_batch",
     "first_call_seconds",
+    "keep_freed_memory",
     "matmul_peak_flops",
     "median_seconds",
     "mfu",

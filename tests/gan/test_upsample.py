@@ -12,9 +12,11 @@ from companion.gan.upsample import (
     ResizeConv,
     conv_transpose_overlap_add,
     conv_transpose_phase,
+    default_batch_chunks,
     pixel_shuffle,
     tap_matrix,
 )
+from companion.perf import available_cores
 
 TOLERANCE = 1e-5
 FAST_VERSIONS = [conv_transpose_phase, conv_transpose_overlap_add]
@@ -53,6 +55,31 @@ def test_overlap_add_gradients_match_finite_differences(key):
     x_key, w_key = jax.random.split(key)
     x, w = jax.random.normal(x_key, (1, 3, 3, 2)), jax.random.normal(w_key, (4, 4, 2, 2))
     check_grads(conv_transpose_overlap_add, (x, w), order=1, modes=["rev"], atol=1e-2, rtol=1e-2)
+
+
+@pytest.mark.parametrize("chunks", [1, 2, 3, 6])
+def test_overlap_add_in_batch_chunks_equals_lax_conv_transpose_and_its_gradients(key, chunks):
+    x_key, w_key, dy_key = jax.random.split(key, 3)
+    x, w = jax.random.normal(x_key, (6, 3, 4, 5)), jax.random.normal(w_key, (4, 4, 5, 2))
+    dy = jax.random.normal(dy_key, (6, 6, 8, 2))
+    ours, ours_vjp = jax.vjp(lambda x, w: conv_transpose_overlap_add(x, w, batch_chunks=chunks), x, w)
+    theirs, theirs_vjp = jax.vjp(lax_version, x, w)
+    np.testing.assert_allclose(ours, theirs, atol=TOLERANCE, rtol=TOLERANCE)
+    for a, b in zip(ours_vjp(dy), theirs_vjp(dy), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 7, 64, 128])
+def test_default_batch_chunks_divides_the_batch_within_the_cores(batch):
+    chunks = default_batch_chunks(batch)
+    assert 1 <= chunks <= available_cores()
+    assert batch % chunks == 0
+
+
+@pytest.mark.parametrize("bad", [0, 4, 2.0, True])
+def test_bad_batch_chunks_names_the_batch(bad):
+    with pytest.raises(ValueError, match=r"batch_chunks must be an int >= 1 that divides the batch of 6"):
+        conv_transpose_overlap_add(jnp.ones((6, 2, 2, 3)), jnp.ones((4, 4, 3, 1)), batch_chunks=bad)
 
 
 def test_tap_matrix_column_sends_an_input_pixel_to_its_output_pixel():
