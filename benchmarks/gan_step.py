@@ -16,12 +16,16 @@ fixed target batch, backward, Adam. The versions run side by side, interleaved, 
 * ``torch``: ``nn.ConvTranspose2d(..., 4, 2, 1)`` and friends, ``zero_grad``/``backward``/``step``,
   with PyTorch's default thread count.
 
+Both frameworks run in one process after ``companion.perf.keep_freed_memory()``, which keeps
+glibc from handing freed buffers back to the OS between steps (both steps page-faulted tens of
+megabytes per step without it); ``--default-malloc`` leaves glibc's defaults instead.
+
 Reported: median seconds per step (``--repeats`` timings of ``--steps`` steps each after a
 warm-up), speed ratios against PyTorch, compile time, parameter counts of both generators, the
 model's analytic FLOPs per step, the FLOPs XLA and PyTorch's flop counter count for the steps,
 and MFU against a float32 matmul peak measured in the same run. Prints one JSON line. Usage::
 
-    python benchmarks/gan_step.py [--steps 10] [--repeats 7] [--single-thread] [--quick]
+    python benchmarks/gan_step.py [--steps 10] [--repeats 7] [--single-thread] [--default-malloc] [--quick]
 
 ``--single-thread`` runs XLA and PyTorch on one thread each, a comparison that suffers less from
 other processes competing for the cores.
@@ -44,7 +48,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from companion.gan import Generator
-from companion.perf import devices_for_batch, use_cpu_devices
+from companion.perf import devices_for_batch, keep_freed_memory, use_cpu_devices
 from companion.train import parameter_count
 from companion.train.model_state import split_model
 
@@ -175,7 +179,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="steps per timing")
     parser.add_argument("--repeats", type=int, default=7, help="timings per version (median reported)")
     parser.add_argument("--single-thread", action="store_true", help="one thread for XLA and for PyTorch")
+    parser.add_argument("--default-malloc", action="store_true", help="skip companion.perf.keep_freed_memory")
     args = parser.parse_args()
+    kept_freed_memory = False if args.default_malloc else keep_freed_memory()
     if args.quick:
         args.steps, args.repeats = QUICK_STEPS, QUICK_REPEATS
 
@@ -202,7 +208,8 @@ def main() -> None:
         baseline, z, target
     )
     result = {"benchmark": "gan_generator_step", "batch": BATCH, "steps_per_timing": args.steps,
-              "repeats": args.repeats, "single_thread": SINGLE_THREAD, "companion_parameters": companion_params}
+              "repeats": args.repeats, "single_thread": SINGLE_THREAD, "companion_parameters": companion_params,
+              "keep_freed_memory": kept_freed_memory}
     try:
         runs["torch"], torch_params, torch_flops, torch_version, threads = torch_step(z_np, target_np)
         result.update(torch_parameters=torch_params, torch_counted_flops_per_step=torch_flops,
