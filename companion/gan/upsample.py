@@ -196,8 +196,8 @@ def _overlap_add_forward(x: jax.Array, taps: jax.Array, chunks: int):
 
 
 def _overlap_add_backward(chunks: int, residuals, dy: jax.Array):
-    # Both gradients are single matrix products with the unfolded output gradient; written by
-    # hand because this step measured faster than XLA's transpose of the padded sum.
+    # For each piece, both gradients are single matrix products with the unfolded output
+    # gradient; written by hand because this measured faster than XLA's transpose of the sum.
     x, taps = residuals
     _, height, width, c_in = x.shape
     dx, d_taps = [], []
